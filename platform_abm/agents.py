@@ -1,0 +1,78 @@
+"""The users: one Mesa agent per user, whose state lives in the model's arrays."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from platform_abm.utilities import best_response_linear_quadratic
+
+if TYPE_CHECKING:
+    from platform_abm.model import PlatformModel
+
+
+class UserAgent(mesa.Agent):
+    """A user of the platform: a reasoning level or a collective membership, and a row.
+
+    The agent holds only its row index; its features, label, level and cost are
+    read from the model's arrays, so that a round can update every user of a
+    group in one vectorised call. :meth:`step` is the same response computed
+    for this one user, used when the model runs with ``vectorised=False``.
+
+    Args:
+        model: The platform model.
+        row: This user's row in the model's arrays.
+    """
+
+    def __init__(self, model: PlatformModel, row: int) -> None:
+        super().__init__(model)
+        self.row = row
+
+    @property
+    def level(self) -> int:
+        """Reasoning level (−1 for a collective member)."""
+        return int(self.model.levels[self.row])
+
+    @property
+    def collective(self) -> str | None:
+        """Name of the collective this user belongs to, or None."""
+        index = int(self.model.collective_ids[self.row])
+        return None if index < 0 else self.model.collective_names[index]
+
+    @property
+    def base_features(self) -> np.ndarray:
+        """The user's true features x."""
+        return self.model.X_base[self.row]
+
+    @property
+    def reported_features(self) -> np.ndarray:
+        """The features the user reported this round."""
+        return self.model.X[self.row]
+
+    @property
+    def label(self) -> float:
+        """The user's label y."""
+        return float(self.model.y[self.row])
+
+    @property
+    def epsilon(self) -> float:
+        """The user's manipulation budget ε."""
+        return float(self.model.epsilon[self.row])
+
+    def step(self) -> None:
+        """Report this user's response to the models the platform has anticipated."""
+        model = self.model
+        if model.collective_ids[self.row] >= 0:
+            model.X[self.row] = model.collective_report(self.row)
+            return
+        level = self.level
+        if level == 0:
+            model.X[self.row] = self.base_features
+            return
+        base = self.base_features[None, :]
+        theta = model.anticipated[level - 1]
+        model.X[self.row] = best_response_linear_quadratic(
+            base, theta, self.epsilon, model.strategic
+        )[0]

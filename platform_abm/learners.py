@@ -1,0 +1,469 @@
+"""Learners: the platform's risk minimisers and the derivatives the theory needs.
+
+Every learner follows scikit-learn's conventions (the constructor stores
+parameters, ``fit`` returns ``self``, fitted attributes end in ``_``) and exposes
+the same objective interface in θ:
+
+* ``objective(theta, X, y, weights)``: regularised weighted mean loss,
+* ``gradient`` and ``hessian`` of that objective in θ,
+* ``mixed_vjp(theta, X, y, v)``: the vector–Jacobian product of the per-sample
+  gradient ∇θℓ(x_i, y_i; θ) with respect to the features x_i, i.e. row i is
+  Σ_k v_k ∂(∇θℓ_i)_k / ∂x_i. It is what implicit-function-theorem gradients and
+  the alignment metrics Φ and Ψ contract.
+
+The objective of the logistic learners is
+
+    L(θ) = Σ_i w_i ℓ(x_i, y_i; θ) / Σ_i w_i + (λ/2) ||P θ||²,
+
+with ℓ the logistic loss, P the penalty mask (the bias column can be left
+unpenalised) and λ = 1/Σ_i w_i by default (1/n with unit weights). This is
+scikit-learn's ``LogisticRegression(C=1, fit_intercept=False)`` objective with
+the same sample weights, divided by Σ_i w_i.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any
+
+import numpy as np
+from scipy import linalg
+from scipy.special import expit
+
+from platform_abm.errors import InputError, SimulationError
+
+Array = np.ndarray
+
+
+def _weights(weights: Array | None, n: int) -> tuple[Array, float]:
+    """Sample weights normalised to sum to one, and their total (the effective n).
+
+    As in scikit-learn, weights count samples: uniform weights 1 (the default)
+    make the effective sample size n, which sets the default penalty λ = 1/n.
+    """
+    if weights is None:
+        return np.full(n, 1.0 / n), float(n)
+    w = np.asarray(weights, dtype=float)
+    total = float(w.sum())
+    if w.shape != (n,) or not np.isfinite(total) or total <= 0 or (w < 0).any():
+        raise InputError("weights", f"array of shape {w.shape}", f"{n} non-negative finite values")
+    return w / total, total
+
+
+def logistic_loss(z: Array, y: Array) -> Array:
+    """Per-sample logistic loss log(1 + e^z) − y·z, computed without overflow.
+
+    Args:
+        z: Linear scores x·θ.
+        y: Labels in {0, 1}.
+
+    Returns:
+        The per-sample losses.
+    """
+    return np.log1p(np.exp(-np.abs(z))) + np.maximum(z, 0.0) - y * z
+
+
+class Learner(ABC):
+    """Interface shared by all learners (see the module docstring)."""
+
+    coef_: Array
+    n_iter_: int
+
+    @abstractmethod
+    def fit(
+        self,
+        X: Array,
+        y: Array,
+        sample_weight: Array | None = None,
+        warm_start: Array | None = None,
+    ) -> Learner:
+        """Minimise the objective on (X, y) and store the minimiser in ``coef_``.
+
+        Args:
+            X: Features, shape (n, d).
+            y: Labels, shape (n,).
+            sample_weight: Non-negative weights (normalised internally).
+            warm_start: Starting parameters, shape (d,); ignored by learners
+                that do not support it.
+
+        Returns:
+            The fitted learner.
+        """
+
+    @abstractmethod
+    def objective(self, theta: Array, X: Array, y: Array, weights: Array | None = None) -> float:
+        """Regularised weighted mean loss at θ."""
+
+    @abstractmethod
+    def gradient(self, theta: Array, X: Array, y: Array, weights: Array | None = None) -> Array:
+        """Gradient of the objective in θ, shape (d,)."""
+
+    @abstractmethod
+    def hessian(self, theta: Array, X: Array, y: Array, weights: Array | None = None) -> Array:
+        """Hessian of the objective in θ, shape (d, d)."""
+
+    @abstractmethod
+    def sample_loss(self, theta: Array, X: Array, y: Array) -> Array:
+        """Unregularised per-sample loss ℓ(x_i, y_i; θ), shape (n,)."""
+
+    @abstractmethod
+    def sample_gradient(self, theta: Array, X: Array, y: Array) -> Array:
+        """Per-sample gradient ∇θℓ(x_i, y_i; θ), shape (n, d)."""
+
+    @abstractmethod
+    def sample_grad_x(self, theta: Array, X: Array, y: Array) -> Array:
+        """Per-sample gradient ∂ℓ(x_i, y_i; θ)/∂x_i in the features, shape (n, d)."""
+
+    @abstractmethod
+    def mixed_vjp(self, theta: Array, X: Array, y: Array, v: Array) -> Array:
+        """Rows Σ_k v_k ∂(∇θℓ_i)_k/∂x_i, shape (n, d)."""
+
+    def mixed_derivative(self, theta: Array, X: Array, y: Array) -> Array:
+        """Full per-sample mixed derivative J[i, k, f] = ∂(∇θℓ_i)_k/∂x_{i,f}.
+
+        Costs n·d² memory: meant for small problems and tests. Large problems
+        should contract with :meth:`mixed_vjp` instead.
+        """
+        d = X.shape[1]
+        return np.stack([self.mixed_vjp(theta, X, y, e) for e in np.eye(d)], axis=1)
+
+    def accuracy(self, theta: Array, X: Array, y: Array, weights: Array | None = None) -> float:
+        """(Weighted) share of samples classified correctly by the sign of x·θ."""
+        return float(np.average((X @ theta > 0) == (y > 0.5), weights=weights))
+
+
+class _LogisticObjective(Learner, ABC):
+    """Regularised logistic objective shared by the logistic learners.
+
+    Args:
+        reg: Penalty strength λ; ``None`` means 1/n for the data being fitted.
+        penalize_bias: Whether the bias column is penalised.
+        bias_index: Column holding the constant bias feature (default: last).
+    """
+
+    def __init__(
+        self, reg: float | None = None, penalize_bias: bool = True, bias_index: int = -1
+    ) -> None:
+        self.reg = reg
+        self.penalize_bias = penalize_bias
+        self.bias_index = bias_index
+
+    def _lambda(self, n: int) -> float:
+        if self.reg is None:
+            return 1.0 / n
+        if not np.isfinite(self.reg) or self.reg < 0:
+            raise InputError("learner.reg", self.reg, "a finite number >= 0 (or None for 1/n)")
+        return float(self.reg)
+
+    def _mask(self, d: int) -> Array:
+        mask = np.ones(d)
+        if not self.penalize_bias:
+            mask[self.bias_index] = 0.0
+        return mask
+
+    def objective(self, theta: Array, X: Array, y: Array, weights: Array | None = None) -> float:
+        """Regularised weighted mean logistic loss at θ."""
+        w, total = _weights(weights, len(y))
+        penalty = 0.5 * self._lambda(total) * np.sum(self._mask(len(theta)) * theta**2)
+        return float(np.sum(w * logistic_loss(X @ theta, y)) + penalty)
+
+    def gradient(self, theta: Array, X: Array, y: Array, weights: Array | None = None) -> Array:
+        """Gradient Σ w_i (σ(x_i·θ) − y_i) x_i + λ P θ."""
+        w, total = _weights(weights, len(y))
+        residual = w * (expit(X @ theta) - y)
+        return X.T @ residual + self._lambda(total) * self._mask(len(theta)) * theta
+
+    def hessian(self, theta: Array, X: Array, y: Array, weights: Array | None = None) -> Array:
+        """Hessian Σ w_i σ_i(1 − σ_i) x_i x_iᵀ + λ P."""
+        w, total = _weights(weights, len(y))
+        p = expit(X @ theta)
+        curvature = w * p * (1.0 - p)
+        return (X.T * curvature) @ X + np.diag(self._lambda(total) * self._mask(len(theta)))
+
+    def sample_loss(self, theta: Array, X: Array, y: Array) -> Array:
+        """Per-sample logistic loss."""
+        return logistic_loss(X @ theta, y)
+
+    def sample_gradient(self, theta: Array, X: Array, y: Array) -> Array:
+        """Per-sample gradient (σ(x_i·θ) − y_i) x_i."""
+        return (expit(X @ theta) - y)[:, None] * X
+
+    def sample_grad_x(self, theta: Array, X: Array, y: Array) -> Array:
+        """Per-sample (σ(x_i·θ) − y_i) θ."""
+        return (expit(X @ theta) - y)[:, None] * theta[None, :]
+
+    def mixed_vjp(self, theta: Array, X: Array, y: Array, v: Array) -> Array:
+        """Rows σ'_i (v·x_i) θ + (σ_i − y_i) v (see :class:`Learner`)."""
+        p = expit(X @ theta)
+        slope = p * (1.0 - p) * (X @ v)
+        return slope[:, None] * theta[None, :] + (p - y)[:, None] * v[None, :]
+
+
+class ExactLogistic(_LogisticObjective):
+    """L2-regularised logistic regression solved by Newton's method to machine precision.
+
+    Newton steps with a backtracking line search, warm-started when a previous
+    solution is given; stops once a step no longer moves the parameters beyond
+    rounding level (quadratic convergence makes that one or two steps after
+    the error reaches ~1e-8).
+
+    Args:
+        reg: Penalty strength λ; ``None`` means 1/n.
+        penalize_bias: Whether the bias column is penalised (default True,
+            matching scikit-learn with ``fit_intercept=False``).
+        bias_index: Column holding the constant bias feature.
+        tol: Stop once a Newton step moves no coordinate by more than ``tol``
+            (relative to the largest coefficient, at least 1).
+        max_iter: Maximum number of Newton steps.
+    """
+
+    def __init__(
+        self,
+        reg: float | None = None,
+        penalize_bias: bool = True,
+        bias_index: int = -1,
+        tol: float = 1e-15,
+        max_iter: int = 100,
+    ) -> None:
+        super().__init__(reg=reg, penalize_bias=penalize_bias, bias_index=bias_index)
+        self.tol = tol
+        self.max_iter = max_iter
+
+    def fit(
+        self,
+        X: Array,
+        y: Array,
+        sample_weight: Array | None = None,
+        warm_start: Array | None = None,
+    ) -> ExactLogistic:
+        """Run Newton's method; see :meth:`Learner.fit`."""
+        n, d = X.shape
+        w, total = _weights(sample_weight, n)
+        theta = np.zeros(d) if warm_start is None else np.array(warm_start, dtype=float)
+        lam = self._lambda(total) * self._mask(d)
+        value = self.objective(theta, X, y, sample_weight)
+        previous_move = np.inf
+        for iteration in range(1, self.max_iter + 1):
+            z = X @ theta
+            p = expit(z)
+            grad = X.T @ (w * (p - y)) + lam * theta
+            hess = (X.T * (w * p * (1.0 - p))) @ X + np.diag(lam)
+            try:
+                step = linalg.solve(hess, grad, assume_a="pos")
+            except (linalg.LinAlgError, ValueError) as exc:
+                raise SimulationError(
+                    "the logistic Hessian is singular; add regularisation (learner.reg > 0) "
+                    "or keep the bias penalised"
+                ) from exc
+            decrement = float(grad @ step)
+            if not np.isfinite(decrement):
+                raise SimulationError("Newton's method met non-finite values (features too large?)")
+            t = 1.0
+            while True:
+                candidate = theta - t * step
+                new_value = self.objective(candidate, X, y, sample_weight)
+                # Near the optimum rounding hides any decrease: take the full step.
+                if new_value <= value - 0.25 * t * decrement or decrement < 1e-20 or t < 1e-10:
+                    break
+                t *= 0.5
+            theta, value = candidate, new_value
+            scale = max(1.0, float(np.max(np.abs(theta))))
+            move = float(np.max(np.abs(t * step))) / scale
+            # Converged: the step is at rounding level, or it stopped shrinking once
+            # tiny (quadratic convergence has reached the floating-point noise floor).
+            if move <= self.tol or (move < 1e-9 and move >= 0.5 * previous_move):
+                self.n_iter_ = iteration
+                break
+            previous_move = move
+        else:
+            self.n_iter_ = self.max_iter
+        self.coef_ = theta
+        return self
+
+
+class SklearnLearner(_LogisticObjective):
+    """A scikit-learn linear classifier as the platform's learner.
+
+    With the default estimator, ``LogisticRegression(C=1, tol=1e-5,
+    max_iter=1000, fit_intercept=False)`` fitted from scratch every round, it is
+    the learner of the public notebooks (an inexact lbfgs solve). Its objective
+    methods are those of the regularised logistic loss with λ = 1/(C·n).
+
+    Args:
+        estimator: A scikit-learn estimator with ``coef_`` after ``fit``; by
+            default the notebooks' logistic regression.
+        warm_start: Whether to pass the previous solution to lbfgs (the
+            notebooks do not).
+    """
+
+    def __init__(self, estimator: Any = None, warm_start: bool = False) -> None:
+        super().__init__(reg=None, penalize_bias=True)
+        self.estimator = estimator
+        self.warm_start = warm_start
+
+    def _estimator(self) -> Any:
+        from sklearn.linear_model import LogisticRegression
+
+        if self.estimator is None:
+            return LogisticRegression(C=1.0, tol=1e-5, max_iter=1000, fit_intercept=False)
+        return self.estimator
+
+    def _lambda(self, n: int) -> float:
+        return 1.0 / (float(getattr(self._estimator(), "C", 1.0)) * n)
+
+    def fit(
+        self,
+        X: Array,
+        y: Array,
+        sample_weight: Array | None = None,
+        warm_start: Array | None = None,
+    ) -> SklearnLearner:
+        """Fit the wrapped estimator; see :meth:`Learner.fit`."""
+        from sklearn.base import clone
+
+        est = clone(self._estimator())
+        if sample_weight is not None:
+            _weights(sample_weight, len(y))  # validate
+        if self.warm_start and warm_start is not None and hasattr(est, "warm_start"):
+            est.set_params(warm_start=True)
+            est.coef_ = np.asarray(warm_start, dtype=float)[None, :].copy()
+            est.classes_ = np.array([0, 1])
+        est.fit(X, y.astype(int), sample_weight=sample_weight)
+        self.coef_ = np.ravel(est.coef_).astype(float)
+        self.n_iter_ = int(np.max(getattr(est, "n_iter_", 0)))
+        return self
+
+
+class GradientDescent(_LogisticObjective):
+    """Plain full-batch gradient descent on the logistic objective.
+
+    Reproduces the notebooks' fixed-budget learners: ``steps`` iterations of
+    θ ← θ − lr·∇L(θ), from ``warm_start`` when given and ``start`` otherwise.
+
+    Args:
+        steps: Number of gradient steps.
+        lr: Step size.
+        reg: Penalty strength λ (the notebooks use 0).
+        penalize_bias: Whether the bias column is penalised.
+        use_warm_start: Whether ``fit`` starts from the given previous solution.
+    """
+
+    def __init__(
+        self,
+        steps: int = 200,
+        lr: float = 0.1,
+        reg: float | None = 0.0,
+        penalize_bias: bool = True,
+        use_warm_start: bool = False,
+    ) -> None:
+        super().__init__(reg=reg, penalize_bias=penalize_bias)
+        self.steps = steps
+        self.lr = lr
+        self.use_warm_start = use_warm_start
+
+    def fit(
+        self,
+        X: Array,
+        y: Array,
+        sample_weight: Array | None = None,
+        warm_start: Array | None = None,
+    ) -> GradientDescent:
+        """Run the fixed number of gradient steps; see :meth:`Learner.fit`."""
+        use_start = self.use_warm_start and warm_start is not None
+        theta = np.array(warm_start, dtype=float) if use_start else np.zeros(X.shape[1])
+        for _ in range(self.steps):
+            theta = theta - self.lr * self.gradient(theta, X, y, sample_weight)
+        self.coef_ = theta
+        self.n_iter_ = self.steps
+        return self
+
+
+class LeastSquares(Learner):
+    """Ridge-regularised least squares, solved exactly (squared-loss learner).
+
+    Objective Σ_i w_i ½(x_i·θ − y_i)² + (reg/2)||θ||². Used by the label-target
+    examples of the theory (SPEC.md §2, Example 1).
+
+    Args:
+        reg: Ridge penalty (default 0).
+    """
+
+    def __init__(self, reg: float = 0.0) -> None:
+        self.reg = reg
+
+    def fit(
+        self,
+        X: Array,
+        y: Array,
+        sample_weight: Array | None = None,
+        warm_start: Array | None = None,
+    ) -> LeastSquares:
+        """Solve the normal equations; see :meth:`Learner.fit`."""
+        w = _weights(sample_weight, len(y))[0]
+        self.coef_ = linalg.solve(self.hessian(np.zeros(X.shape[1]), X, y, w), X.T @ (w * y))
+        self.n_iter_ = 1
+        return self
+
+    def objective(self, theta: Array, X: Array, y: Array, weights: Array | None = None) -> float:
+        """Weighted mean squared loss plus the ridge penalty."""
+        w = _weights(weights, len(y))[0]
+        return float(np.sum(w * self.sample_loss(theta, X, y)) + 0.5 * self.reg * theta @ theta)
+
+    def gradient(self, theta: Array, X: Array, y: Array, weights: Array | None = None) -> Array:
+        """Gradient Σ w_i (x_i·θ − y_i) x_i + reg·θ."""
+        w = _weights(weights, len(y))[0]
+        return X.T @ (w * (X @ theta - y)) + self.reg * theta
+
+    def hessian(self, theta: Array, X: Array, y: Array, weights: Array | None = None) -> Array:
+        """Hessian Σ w_i x_i x_iᵀ + reg·I."""
+        w = _weights(weights, len(y))[0]
+        return (X.T * w) @ X + self.reg * np.eye(X.shape[1])
+
+    def sample_loss(self, theta: Array, X: Array, y: Array) -> Array:
+        """Per-sample ½(x·θ − y)²."""
+        return 0.5 * (X @ theta - y) ** 2
+
+    def sample_gradient(self, theta: Array, X: Array, y: Array) -> Array:
+        """Per-sample (x·θ − y) x."""
+        return (X @ theta - y)[:, None] * X
+
+    def sample_grad_x(self, theta: Array, X: Array, y: Array) -> Array:
+        """Per-sample (x_i·θ − y_i) θ."""
+        return (X @ theta - y)[:, None] * theta[None, :]
+
+    def mixed_vjp(self, theta: Array, X: Array, y: Array, v: Array) -> Array:
+        """Rows (v·x_i) θ + (x_i·θ − y_i) v."""
+        return (X @ v)[:, None] * theta[None, :] + (X @ theta - y)[:, None] * v[None, :]
+
+    def accuracy(self, theta: Array, X: Array, y: Array, weights: Array | None = None) -> float:
+        """(Weighted) share of samples whose prediction rounds to their label."""
+        return float(np.average(np.abs(X @ theta - y) < 0.5, weights=weights))
+
+
+LEARNERS: dict[str, type[Learner]] = {
+    "exact": ExactLogistic,
+    "sklearn-lbfgs": SklearnLearner,
+    "gd": GradientDescent,
+    "least-squares": LeastSquares,
+}
+
+
+def make_learner(name: str, **params: Any) -> Learner:
+    """Build a learner from its scenario name.
+
+    Args:
+        name: One of ``exact``, ``sklearn-lbfgs``, ``gd``, ``least-squares``.
+        **params: Constructor parameters of that learner.
+
+    Returns:
+        The learner.
+
+    Raises:
+        InputError: For an unknown name or parameter.
+    """
+    if name not in LEARNERS:
+        raise InputError("learner.name", name, f"one of {sorted(LEARNERS)}")
+    try:
+        return LEARNERS[name](**params)
+    except TypeError as exc:
+        raise InputError(f"learner ({name})", params, f"parameters of {name}: {exc}") from None

@@ -1,0 +1,480 @@
+"""PlatformModel: strategic users and a platform that retrains every round (Mesa model).
+
+One ``step()`` is one round of repeated risk minimisation (SPEC.md §1, §3):
+the platform has θ_t deployed; every group of users responds (level-k users
+share the anticipated models G1^{k−1}(θ_t), collectives play their committed
+strategy, custom agents run their own ``step``); the learner retrains on the
+reported features, warm-started from θ_t; the DataCollector records the round.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import mesa
+import numpy as np
+from mesa.agent import AgentSet
+
+from platform_abm import data
+from platform_abm.agents import UserAgent
+from platform_abm.errors import InputError, SimulationError
+from platform_abm.learners import ExactLogistic, Learner, make_learner
+from platform_abm.metrics import Regime, classify_regime, drift, largest_remainder_counts
+from platform_abm.responses import anticipated_models, level_k_response
+from platform_abm.utilities import LinearQuadratic
+
+Array = np.ndarray
+
+STATUS_RUNNING = "running"
+STATUS_CONVERGED = "converged"
+STATUS_ROUND_LIMIT = "round-limit"
+STATUS_DIVERGED = "diverged"
+
+
+def load_population(
+    source: str | data.Population,
+    n: int | None,
+    d: int,
+    path: str | None,
+    label: str | None,
+    features: Sequence[str] | None,
+    seed: int,
+) -> data.Population:
+    """Resolve a population source into a :class:`~platform_abm.data.Population`.
+
+    Args:
+        source: ``credit``, ``synthetic-credit``, ``csv``, ``gaussian`` or a Population.
+        n: Size of a synthetic population (None: the source's default).
+        d: Number of features of the Gaussian population.
+        path: Data file for ``csv`` (optional explicit copy for ``credit``).
+        label: Label column for ``csv``.
+        features: Feature columns for ``csv``.
+        seed: Seed for shuffling or generating the population.
+
+    Returns:
+        The population.
+    """
+    if isinstance(source, data.Population):
+        return source
+    if source == "credit":
+        return data.load_credit(path, seed=seed)
+    if source == "synthetic-credit":
+        return data.synthetic_credit(n if n is not None else 18_357, seed=seed)
+    if source == "gaussian":
+        return data.gaussian_population(n if n is not None else 10_000, d, seed=seed)
+    if source == "csv":
+        if path is None or label is None:
+            raise InputError("population.path/label", (path, label), "a CSV path and label column")
+        return data.load_csv(path, label=label, features=features)
+    raise InputError("population.source", source, "credit, synthetic-credit, csv or gaussian")
+
+
+def _epsilons(
+    rng: np.random.Generator,
+    n: int,
+    value: float,
+    distribution: str,
+    sigma: float,
+    low: float,
+    high: float,
+) -> Array:
+    """Per-user manipulation budgets ε drawn from the model's generator."""
+    if distribution == "constant":
+        return np.full(n, float(value))
+    if distribution == "lognormal":
+        return float(value) * np.exp(sigma * rng.standard_normal(n))
+    if distribution == "uniform":
+        return rng.uniform(low, high, n)
+    raise InputError("users.epsilon.distribution", distribution, "constant, lognormal or uniform")
+
+
+class PlatformModel(mesa.Model):
+    """A learning platform retrained every round on the reports of strategic users.
+
+    Args:
+        population: Population source name or a ready Population.
+        n_users: Size of a synthetic population.
+        n_features: Features (without bias) of the Gaussian population.
+        data_path: Data file (``csv``; an explicit copy for ``credit``).
+        label: Label column of a CSV population.
+        features: Feature columns of a CSV population.
+        strategic_features: Features users may change, by name or index.
+        epsilon: Common ε, or the median of a lognormal ε.
+        epsilon_distribution: ``constant``, ``lognormal`` or ``uniform``.
+        epsilon_sigma: Log-scale spread of a lognormal ε.
+        epsilon_low: Lower bound of a uniform ε.
+        epsilon_high: Upper bound of a uniform ε.
+        levels: Fraction of users per reasoning level (index = level), summing to 1.
+        learner: Learner name (``exact``, ``sklearn-lbfgs``, ``gd``) or instance.
+        learner_params: Constructor parameters of a named learner.
+        max_rounds: Round limit after which ``running`` turns False.
+        tolerance: Drift below which the run has converged.
+        divergence_bound: Drift or parameter norm beyond which the run diverged.
+        collectives: Collective tables (see :mod:`platform_abm.collective`).
+        theta0: Initially deployed parameters (default: the fit on the base data).
+        mixture: ``agents`` (default): the platform trains on every agent's own
+            report, each agent having one level. ``expected``: it trains on the
+            population-level mixture Σ_k α_k D_k(θ) of the theory, every user's
+            level-k response weighted by α_k (no sampling of who is which level;
+            not combinable with collectives).
+        vectorised: Update every group in one call (True) or step each agent.
+        rng: Seed or generator of the model (Mesa's ``rng``).
+    """
+
+    def __init__(
+        self,
+        population: str | data.Population = "synthetic-credit",
+        n_users: int | None = None,
+        n_features: int = 5,
+        data_path: str | None = None,
+        label: str | None = None,
+        features: Sequence[str] | None = None,
+        strategic_features: Sequence[str | int] = (
+            "RevolvingUtilizationOfUnsecuredLines",
+            "NumberOfOpenCreditLinesAndLoans",
+            "NumberRealEstateLoansOrLines",
+        ),
+        epsilon: float = 0.5,
+        epsilon_distribution: str = "constant",
+        epsilon_sigma: float = 0.0,
+        epsilon_low: float = 0.0,
+        epsilon_high: float = 0.0,
+        levels: Sequence[float] = (0.0, 0.5, 0.5),
+        learner: str | Learner = "exact",
+        learner_params: dict[str, Any] | None = None,
+        max_rounds: int = 25,
+        tolerance: float = 1e-12,
+        divergence_bound: float = 1e6,
+        collectives: Sequence[dict[str, Any]] = (),
+        theta0: Array | None = None,
+        mixture: str = "agents",
+        vectorised: bool = True,
+        rng: Any = None,
+    ) -> None:
+        super().__init__(rng=rng)
+        self.max_rounds = int(max_rounds)
+        self.tolerance = float(tolerance)
+        self.divergence_bound = float(divergence_bound)
+        self.vectorised = vectorised
+        if mixture not in ("agents", "expected"):
+            raise InputError("users.mixture", mixture, "'agents' or 'expected'")
+        self.mixture = mixture
+
+        pop_seed = int(self.rng.integers(2**63 - 1))
+        pop = load_population(population, n_users, n_features, data_path, label, features, pop_seed)
+        self.population = pop
+        self.feature_names = pop.feature_names
+        self.strategic = np.array(
+            sorted({pop.feature_index(f) for f in strategic_features}), dtype=int
+        )
+        self.X_base = pop.X
+        self.X = pop.X.copy()
+        self.y = pop.y
+        n = pop.n
+
+        self.learner = (
+            learner
+            if isinstance(learner, Learner)
+            else make_learner(learner, **(learner_params or {}))
+        )
+        self.epsilon = _epsilons(
+            self.rng, n, epsilon, epsilon_distribution, epsilon_sigma, epsilon_low, epsilon_high
+        )
+        fractions = np.asarray(levels, dtype=float)
+        if (
+            fractions.ndim != 1
+            or len(fractions) == 0
+            or np.any(fractions < 0)
+            or not np.isclose(fractions.sum(), 1.0, atol=1e-9)
+        ):
+            raise InputError("users.levels", tuple(levels), "non-negative fractions summing to 1")
+        self.fractions = fractions
+
+        self.collective_names: list[str] = []
+        self.collective_ids = np.full(n, -1, dtype=np.int16)
+        self._collective_plans: list[Any] = []
+        self._setup_collectives(collectives)
+        if mixture == "expected" and self._collective_plans:
+            raise InputError("users.mixture", mixture, "'agents' when collectives are present")
+
+        free_rows = np.flatnonzero(self.collective_ids < 0)
+        counts = largest_remainder_counts(fractions, len(free_rows))
+        shuffled = self.rng.permutation(free_rows)
+        self.levels = np.full(n, -1, dtype=np.int8)
+        self.level_rows: dict[int, Array] = {}
+        start = 0
+        for level, count in enumerate(counts):
+            rows = np.sort(shuffled[start : start + count])
+            start += count
+            if count:
+                self.levels[rows] = level
+                self.level_rows[level] = rows
+        self.depth = max((k for k in self.level_rows if k > 0), default=0)
+        self._population_utility = LinearQuadratic(self.epsilon)
+        self._level_utility = {
+            k: LinearQuadratic(self.epsilon[rows]) for k, rows in self.level_rows.items()
+        }
+
+        self.regime: Regime = classify_regime(
+            fractions,
+            homogeneous_epsilon=bool(np.all(self.epsilon == self.epsilon[0])),
+            has_collectives=bool(self._collective_plans),
+            exact_learner=isinstance(self.learner, ExactLogistic),
+            penalize_bias=bool(getattr(self.learner, "penalize_bias", True)),
+        )
+
+        UserAgent.create_agents(self, n, row=np.arange(n))
+        self._custom_agents = AgentSet(
+            [a for a in self.agents if type(a).step is not UserAgent.step], random=self.random
+        )
+
+        if theta0 is None:
+            theta0 = self.learner.fit(self.X_base, self.y).coef_
+        self.theta0 = np.array(theta0, dtype=float)
+        self.theta = self.theta0.copy()
+        self.anticipated: list[Array] = [self.theta]
+        self.status = STATUS_RUNNING
+        self.message = ""
+        self.last_drift = float("nan")
+        self.stable_point = self._stable_point()
+        self.round_record: dict[str, float] = {}
+        self.datacollector = mesa.DataCollector(model_reporters=self._reporters())
+
+    # ----------------------------------------------------------------- set-up
+    def _setup_collectives(self, collectives: Sequence[dict[str, Any]]) -> None:
+        """Select the members of each collective and plan its committed strategy."""
+        if not collectives:
+            return
+        from platform_abm.collective import CollectiveSpec, plan_collective, select_members
+
+        for index, table in enumerate(collectives):
+            spec = CollectiveSpec.from_dict(table, f"collectives[{index}]")
+            members = select_members(
+                spec,
+                self.X_base,
+                self.y,
+                self.feature_names,
+                self.rng,
+                field=f"collectives[{index}]",
+            )
+            taken = members[self.collective_ids[members] >= 0]
+            if len(taken):
+                raise InputError(
+                    f"collectives[{index}].members",
+                    f"{len(taken)} users already in a collective",
+                    "disjoint collectives",
+                )
+            self.collective_ids[members] = index
+            self.collective_names.append(spec.name)
+            self._collective_plans.append(
+                plan_collective(
+                    spec, self.learner, self.X_base, self.y, members, self.strategic, self.rng
+                )
+            )
+
+    def _stable_point(self) -> Array | None:
+        """θ* when it is known in advance: the fixed point of G1 (Corollary 1).
+
+        For a population of levels ≥ 1 only, every mixture shares the stable
+        point of the all-level-1 population, which the exact learner finds by
+        iterating G1. Returns None in every other case.
+        """
+        if (
+            0 in self.level_rows
+            or self._collective_plans
+            or not self.level_rows
+            or not isinstance(self.learner, ExactLogistic)
+        ):
+            return None
+        theta = self.theta.copy()
+        for _ in range(200):
+            models = anticipated_models(
+                theta,
+                2,
+                self.learner,
+                self._population_utility,
+                self.X_base,
+                self.y,
+                self.strategic,
+            )
+            if not np.all(np.isfinite(models[1])):
+                return None
+            step = drift(models[1], theta)
+            theta = models[1]
+            if step < 1e-14 * max(1.0, float(np.linalg.norm(theta))):
+                return theta
+        return None
+
+    def _reporters(self) -> dict[str, Any]:
+        """Model-level reporters: every value is read from this round's record."""
+        names = ["round", "drift"]
+        if self.stable_point is not None:
+            names.append("distance_to_stable")
+        names += ["loss", "accuracy", "utility"]
+        for level in sorted(self.level_rows):
+            names += [f"utility_level_{level}", f"count_level_{level}"]
+        for name in self.collective_names:
+            names += [f"utility_{name}", f"count_{name}"]
+            names += [f"{metric}_{name}" for metric in self._plan_metric_names()]
+        names += [f"theta[{feature}]" for feature in self.feature_names]
+        return {name: (lambda m, key=name: m.round_record[key]) for name in names}
+
+    @staticmethod
+    def _plan_metric_names() -> tuple[str, ...]:
+        from platform_abm.collective import PLAN_METRICS
+
+        return PLAN_METRICS
+
+    # ------------------------------------------------------------------ round
+    def collective_report(self, row: int) -> Array:
+        """The committed report of collective member ``row``."""
+        plan = self._collective_plans[int(self.collective_ids[row])]
+        return plan.report_of(row)
+
+    def _respond(self) -> None:
+        """Every group reports its response to the deployed and anticipated models."""
+        if self.depth >= 1:
+            self.anticipated = anticipated_models(
+                self.theta,
+                self.depth,
+                self.learner,
+                self._population_utility,
+                self.X_base,
+                self.y,
+                self.strategic,
+                warm_starts=self.anticipated,
+            )
+        if not self.vectorised:
+            self.agents.do("step")
+            return
+        for level, rows in self.level_rows.items():
+            if level > 0:
+                self.X[rows] = level_k_response(
+                    level,
+                    self.anticipated,
+                    self._level_utility[level],
+                    self.X_base[rows],
+                    self.y[rows],
+                    self.strategic,
+                )
+        for plan in self._collective_plans:
+            self.X[plan.members] = plan.reported_X
+        if len(self._custom_agents):
+            self._custom_agents.do("step")
+
+    def _training_set(self) -> tuple[Array, Array, Array | None]:
+        """The data the platform retrains on: the agents' reports, or the expected mixture."""
+        if self.mixture == "agents":
+            return self.X, self.y, None
+        blocks, weights = [], []
+        for level, alpha in enumerate(self.fractions):
+            if alpha > 0:
+                blocks.append(
+                    level_k_response(
+                        level,
+                        self.anticipated,
+                        self._population_utility,
+                        self.X_base,
+                        self.y,
+                        self.strategic,
+                    )
+                )
+                weights.append(np.full(len(self.y), alpha))
+        return np.vstack(blocks), np.tile(self.y, len(blocks)), np.concatenate(weights)
+
+    def step(self) -> None:
+        """One round: responses, retraining warm-started from θ_t, data collection."""
+        if self.status != STATUS_RUNNING:
+            return
+        try:
+            self._respond()
+            X, y, weights = self._training_set()
+            theta_new = self.learner.fit(X, y, weights, warm_start=self.theta).coef_.copy()
+        except SimulationError as exc:
+            self._diverge(str(exc))
+            return
+        step_drift = drift(theta_new, self.theta)
+        if not np.all(np.isfinite(theta_new)) or not np.isfinite(step_drift):
+            self._diverge("the retrained parameters are not finite")
+            return
+        if max(step_drift, float(np.linalg.norm(theta_new))) > self.divergence_bound:
+            self._diverge(
+                f"drift {step_drift:.3g} or ||θ|| {np.linalg.norm(theta_new):.3g} exceeded "
+                f"run.divergence_bound = {self.divergence_bound:g}"
+            )
+            return
+        self.theta = theta_new
+        self.last_drift = step_drift
+        self._record(step_drift, X, y, weights)
+        self.datacollector.collect(self)
+        if step_drift < self.tolerance:
+            self.status = STATUS_CONVERGED
+        elif self.steps >= self.max_rounds:
+            self.status = STATUS_ROUND_LIMIT
+        self.running = self.status == STATUS_RUNNING
+
+    def _diverge(self, message: str) -> None:
+        self.status = STATUS_DIVERGED
+        self.message = f"run diverged at round {self.steps}: {message}"
+        self.running = False
+
+    def _record(self, step_drift: float, X: Array, y: Array, weights: Array | None) -> None:
+        """Compute this round's model-level measurements (aggregates per group).
+
+        Loss and accuracy are measured on the data the learner was trained on;
+        utilities on each group's own reports, under the retrained model.
+        """
+        theta = self.theta
+        record: dict[str, float] = {"round": self.steps, "drift": step_drift}
+        if self.stable_point is not None:
+            record["distance_to_stable"] = drift(theta, self.stable_point)
+        record["loss"] = self.learner.objective(theta, X, y, weights)
+        record["accuracy"] = self.learner.accuracy(theta, X, y, weights)
+        utilities = []
+        for level, rows in sorted(self.level_rows.items()):
+            values = self._level_utility[level].value(
+                theta, self.X[rows], self.y[rows], self.X_base[rows]
+            )
+            utilities.append(values)
+            record[f"utility_level_{level}"] = float(values.mean())
+            record[f"count_level_{level}"] = len(rows)
+        record["utility"] = float(np.concatenate(utilities).mean()) if utilities else float("nan")
+        for name, plan in zip(self.collective_names, self._collective_plans, strict=True):
+            record[f"utility_{name}"] = plan.mean_utility(theta, self.X, self.y, self.X_base)
+            record[f"count_{name}"] = len(plan.members)
+            for metric, value in plan.metrics.items():
+                record[f"{metric}_{name}"] = value
+        for feature, value in zip(self.feature_names, theta, strict=True):
+            record[f"theta[{feature}]"] = float(value)
+        self.round_record = record
+
+    # ---------------------------------------------------------------- results
+    def results(self) -> Any:
+        """The round-by-round table (a pandas DataFrame, one row per round)."""
+        return self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+
+    def summary(self) -> dict[str, Any]:
+        """Final state of the run, JSON-serialisable."""
+        table_levels = {
+            str(level): float(self.round_record.get(f"utility_level_{level}", float("nan")))
+            for level in sorted(self.level_rows)
+        }
+        return {
+            "status": self.status,
+            "message": self.message,
+            "rounds": int(self.steps),
+            "users": len(self.y),
+            "final_drift": self.last_drift,
+            "utility_per_level": table_levels,
+            "accuracy": self.round_record.get("accuracy"),
+            "loss": self.round_record.get("loss"),
+            "regime": self.regime.code,
+            "regime_explanation": self.regime.explanation,
+            "theta": dict(zip(self.feature_names, map(float, self.theta), strict=True)),
+            "theta0": dict(zip(self.feature_names, map(float, self.theta0), strict=True)),
+            "collectives": {
+                name: {"members": len(plan.members), **plan.metrics}
+                for name, plan in zip(self.collective_names, self._collective_plans, strict=True)
+            },
+        }

@@ -1,0 +1,1 @@
+"""Reproductions of the published experiments (SPEC.md §6), one module per figure."""

@@ -1,0 +1,159 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import mesa
+import pandas as pd
+import pytest
+
+from platform_abm.cli import main
+from platform_abm.model import PlatformModel
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_default_scenario_end_to_end(tmp_path):
+    out = tmp_path / "run"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "platform_abm.cli",
+            "run",
+            str(ROOT / "scenarios/default.toml"),
+            "--rounds",
+            "6",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    for line in (
+        "rounds run",
+        "final drift",
+        "utility, level 1",
+        "utility, level 2",
+        "learner accuracy",
+        "wall time",
+        "regime",
+    ):
+        assert line in result.stdout
+    table = pd.read_csv(out / "rounds.csv")
+    assert list(table["round"]) == list(range(1, 7))
+    pd.testing.assert_frame_equal(table, pd.read_parquet(out / "rounds.parquet"), check_dtype=False)
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["scenario"]["name"] == "default"
+    assert summary["platform_abm_version"]
+    assert summary["regime"] == "performative"
+    assert summary["rounds"] == 6
+    assert (out / "drift.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_same_seed_gives_identical_tables(tmp_path):
+    tables = []
+    for name in ("a", "b"):
+        assert (
+            main(["run", "--rounds", "4", "--seed", "7", "--quiet", "--out", str(tmp_path / name)])
+            == 0
+        )
+        tables.append(pd.read_parquet(tmp_path / name / "rounds.parquet"))
+    pd.testing.assert_frame_equal(tables[0], tables[1], check_exact=True)
+    assert (
+        main(["run", "--rounds", "4", "--seed", "8", "--quiet", "--out", str(tmp_path / "c")]) == 0
+    )
+    other = pd.read_parquet(tmp_path / "c" / "rounds.parquet")
+    assert not other.equals(tables[0])
+
+
+def _write(tmp_path, text):
+    path = tmp_path / "scenario.toml"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[users]\nlevels = {1 = 0.7, 2 = 0.7}\n", "users.levels"),
+        ("[users]\nepsilon = -2\n", "users.epsilon: got -2"),
+        ('[population]\nstrategic_features = ["height"]\n', "height"),
+        ("[population]\nstrategic_features = [42]\n", "42"),
+        ('[scenario]\nrounds = "many"\n', "scenario.rounds"),
+        ('[population]\nsource = "csv"\npath = "nothing.csv"\nlabel = "y"\n', "nothing.csv"),
+        ("[scenario\n", "valid TOML"),
+    ],
+)
+def test_bad_input_exits_2_with_one_message_and_writes_nothing(tmp_path, text, message, capsys):
+    out = tmp_path / "out"
+    code = main(["run", str(_write(tmp_path, text)), "--out", str(out), "--quiet"])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert message in captured.err
+    assert captured.err.count("\n") == 1 and "Traceback" not in captured.err
+    assert not out.exists()
+
+
+def test_cli_subprocess_has_no_traceback(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "platform_abm.cli", "run", str(tmp_path / "missing.toml")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "scenario file" in result.stderr
+
+
+def test_missing_credit_file_is_a_clear_error(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PLATFORM_ABM_CREDIT_CSV", str(tmp_path / "absent.csv"))
+    code = main(["run", "--data", str(tmp_path / "absent.csv"), "--out", str(tmp_path / "o")])
+    assert code == 2
+    assert "absent.csv" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+def test_diverging_run_exits_1_and_writes_nothing(tmp_path, capsys):
+    path = _write(
+        tmp_path, '[learner]\nname = "gd"\nlr = 1e6\nsteps = 50\n[run]\ndivergence_bound = 100.0\n'
+    )
+    code = main(["run", str(path), "--out", str(tmp_path / "o"), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "diverged" in err and "run.divergence_bound" in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_previous_results_survive_a_failed_run(tmp_path):
+    out = tmp_path / "o"
+    assert main(["run", "--rounds", "2", "--quiet", "--out", str(out)]) == 0
+    before = (out / "rounds.csv").read_bytes()
+    bad = _write(tmp_path, "[users]\nepsilon = 0\n")
+    assert main(["run", str(bad), "--out", str(out), "--quiet"]) == 2
+    assert (out / "rounds.csv").read_bytes() == before
+
+
+def test_mesa_batch_run_works_unchanged():
+    results = mesa.batch_run(
+        PlatformModel,
+        parameters={"n_users": 500, "levels": [(0.0, 1.0), (0.0, 0.5, 0.5)], "max_rounds": 3},
+        rng=[1, 2],
+        max_steps=3,
+        number_processes=1,
+        display_progress=False,
+    )
+    frame = pd.DataFrame(results)
+    assert len(frame) == 2 * 2 * 3
+    assert frame["drift"].notna().all()
+
+
+def test_help_everywhere():
+    for argv in (["--help"], ["run", "--help"], ["reproduce", "--help"]):
+        with pytest.raises(SystemExit) as info:
+            main(argv)
+        assert info.value.code == 0

@@ -1,0 +1,130 @@
+import numpy as np
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+from platform_abm.errors import InputError
+from platform_abm.learners import (
+    ExactLogistic,
+    GradientDescent,
+    LeastSquares,
+    SklearnLearner,
+    make_learner,
+)
+
+
+def _problem(n=3000, d=6, seed=0):
+    rng = np.random.default_rng(seed)
+    X = np.c_[rng.normal(size=(n, d - 1)) * rng.uniform(0.5, 3, d - 1), np.ones(n)]
+    theta = rng.normal(size=d)
+    y = (rng.random(n) < 1 / (1 + np.exp(-X @ theta))).astype(float)
+    return X, y
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_exact_logistic_matches_sklearn_objective(seed):
+    X, y = _problem(seed=seed)
+    exact = ExactLogistic().fit(X, y).coef_
+    reference = LogisticRegression(C=1.0, fit_intercept=False, tol=1e-12, max_iter=10_000)
+    reference.fit(X, y)
+    assert np.max(np.abs(exact - reference.coef_[0])) < 1e-6
+    # the Newton solution is a stationary point to rounding level
+    assert np.max(np.abs(ExactLogistic().gradient(exact, X, y))) < 1e-12
+
+
+def test_warm_start_reaches_the_same_optimum_in_few_steps():
+    X, y = _problem()
+    cold = ExactLogistic().fit(X, y)
+    warm = ExactLogistic().fit(X, y, warm_start=cold.coef_ + 1e-3)
+    assert np.max(np.abs(warm.coef_ - cold.coef_)) < 1e-12
+    assert warm.n_iter_ < cold.n_iter_
+
+
+def test_unpenalised_bias_and_weights():
+    X, y = _problem()
+    w = np.random.default_rng(3).uniform(0.1, 2.0, len(y))
+    learner = ExactLogistic(penalize_bias=False)
+    theta = learner.fit(X, y, sample_weight=w).coef_
+    assert np.max(np.abs(learner.gradient(theta, X, y, w))) < 1e-12
+    reference = LogisticRegression(C=1.0, fit_intercept=False, tol=1e-12, max_iter=10_000)
+    reference.fit(X, y, sample_weight=w * len(y) / w.sum())
+    # sklearn penalises the bias, this learner does not: the bias must differ
+    assert np.abs(theta[-1] - reference.coef_[0][-1]) > 1e-8
+
+
+def test_derivatives_agree_with_finite_differences():
+    X, y = _problem(n=200)
+    learner = ExactLogistic()
+    theta = np.random.default_rng(1).normal(size=X.shape[1]) * 0.3
+    h = 1e-6
+    numeric = np.array(
+        [
+            (learner.objective(theta + h * e, X, y) - learner.objective(theta - h * e, X, y))
+            / (2 * h)
+            for e in np.eye(len(theta))
+        ]
+    )
+    np.testing.assert_allclose(learner.gradient(theta, X, y), numeric, rtol=1e-6, atol=1e-9)
+    numeric_h = np.array(
+        [
+            (learner.gradient(theta + h * e, X, y) - learner.gradient(theta - h * e, X, y))
+            / (2 * h)
+            for e in np.eye(len(theta))
+        ]
+    )
+    np.testing.assert_allclose(learner.hessian(theta, X, y), numeric_h, rtol=1e-5, atol=1e-9)
+    # mixed derivative ∂(∇θℓ_i)/∂x_i for one sample
+    i = 7
+    J = learner.mixed_derivative(theta, X[i : i + 1], y[i : i + 1])[0]
+    for f in range(X.shape[1]):
+        Xp, Xm = X[i : i + 1].copy(), X[i : i + 1].copy()
+        Xp[0, f] += h
+        Xm[0, f] -= h
+        column = (
+            learner.sample_gradient(theta, Xp, y[i : i + 1])
+            - learner.sample_gradient(theta, Xm, y[i : i + 1])
+        )[0] / (2 * h)
+        np.testing.assert_allclose(J[:, f], column, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("learner", [ExactLogistic(), LeastSquares(reg=0.1)])
+def test_sample_grad_x_matches_finite_differences(learner):
+    X, y = _problem(n=50)
+    theta = np.linspace(-1, 1, X.shape[1])
+    h = 1e-6
+    grad = learner.sample_grad_x(theta, X, y)
+    for f in range(X.shape[1]):
+        Xp, Xm = X.copy(), X.copy()
+        Xp[:, f] += h
+        Xm[:, f] -= h
+        numeric = (learner.sample_loss(theta, Xp, y) - learner.sample_loss(theta, Xm, y)) / (2 * h)
+        np.testing.assert_allclose(grad[:, f], numeric, rtol=1e-6, atol=1e-8)
+
+
+def test_sklearn_learner_is_close_but_inexact():
+    X, y = _problem()
+    exact = ExactLogistic().fit(X, y).coef_
+    notebook = SklearnLearner().fit(X, y).coef_
+    gap = np.max(np.abs(notebook - exact))
+    assert 0 < gap < 1e-2
+
+
+def test_gradient_descent_decreases_the_objective():
+    X, y = _problem()
+    learner = GradientDescent(steps=200, lr=0.1)
+    theta = learner.fit(X, y).coef_
+    assert learner.objective(theta, X, y) < learner.objective(np.zeros(X.shape[1]), X, y) - 0.05
+
+
+def test_least_squares_solves_normal_equations():
+    X, y = _problem()
+    theta = LeastSquares().fit(X, y).coef_
+    np.testing.assert_allclose(theta, np.linalg.lstsq(X, y, rcond=None)[0], atol=1e-10)
+
+
+def test_make_learner_errors():
+    with pytest.raises(InputError, match="learner.name"):
+        make_learner("nope")
+    with pytest.raises(InputError, match="exact"):
+        make_learner("exact", bogus=1)
+    with pytest.raises(InputError, match="learner.reg"):
+        ExactLogistic(reg=-1.0).fit(*_problem(n=20))

@@ -1,0 +1,78 @@
+from pathlib import Path
+
+import pytest
+
+from platform_abm.errors import InputError
+from platform_abm.scenario import Scenario, load_scenario, scenario_from_dict
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_default_file_equals_builtin_default():
+    assert load_scenario(ROOT / "scenarios" / "default.toml") == Scenario()
+
+
+def test_every_shipped_platform_scenario_validates():
+    for path in sorted((ROOT / "scenarios").rglob("*.toml")):
+        if "curation" in path.parts:
+            continue
+        scenario = load_scenario(path)
+        assert scenario.rounds >= 1, path
+
+
+def test_levels_as_table_or_list():
+    a = scenario_from_dict({"users": {"levels": {"1": 0.25, "3": 0.75}}})
+    b = scenario_from_dict({"users": {"levels": [0.0, 0.25, 0.0, 0.75]}})
+    assert a.levels == b.levels == (0.0, 0.25, 0.0, 0.75)
+
+
+BAD = [
+    ({"users": {"levels": {"1": 0.5, "2": 0.4}}}, "users.levels", "sum to 0.9"),
+    ({"users": {"levels": {"1": -0.5, "2": 1.5}}}, "users.levels.1", "-0.5"),
+    ({"users": {"levels": {"x": 1.0}}}, "users.levels.x", "level"),
+    ({"users": {"epsilon": 0}}, "users.epsilon", "> 0"),
+    ({"users": {"epsilon": "big"}}, "users.epsilon", "'big'"),
+    ({"users": {"epsilon": {"distribution": "cauchy"}}}, "users.epsilon.distribution", "lognormal"),
+    (
+        {"users": {"epsilon": {"distribution": "uniform", "low": 1.0, "high": 0.5}}},
+        "users.epsilon.high",
+        ">= 1.0",
+    ),
+    ({"scenario": {"rounds": 0}}, "scenario.rounds", "integer >= 1"),
+    ({"scenario": {"seed": -1}}, "scenario.seed", "integer >= 0"),
+    ({"scenario": {"seed": 1.5}}, "scenario.seed", "1.5"),
+    ({"scenario": {"name": "a/b"}}, "scenario.name", "slashes"),
+    ({"population": {"source": "kaggle"}}, "population.source", "synthetic-credit"),
+    ({"population": {"n": 1}}, "population.n", ">= 2"),
+    ({"population": {"strategic_features": []}}, "population.strategic_features", "non-empty"),
+    ({"population": {"source": "csv"}}, "population.path/label", "CSV path"),
+    ({"population": {"colour": 1}}, "population.colour", "known keys"),
+    ({"learner": {"name": "svm"}}, "learner.name", "exact"),
+    ({"learner": {"reg": -1}}, "learner.reg", ">= 0"),
+    ({"run": {"tolerance": 0}}, "run.tolerance", "> 0"),
+    ({"colours": {}}, "colours", "known tables"),
+    ({"collectives": {"a": 1}}, "collectives", "array of tables"),
+]
+
+
+@pytest.mark.parametrize(("document", "field", "allowed"), BAD)
+def test_invalid_values_name_field_value_and_allowed(document, field, allowed):
+    with pytest.raises(InputError) as info:
+        scenario_from_dict(document)
+    assert info.value.field == field
+    assert allowed in str(info.value)
+
+
+def test_unreadable_files(tmp_path):
+    with pytest.raises(InputError, match="existing TOML file"):
+        load_scenario(tmp_path / "missing.toml")
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[scenario\nname = 1")
+    with pytest.raises(InputError, match="valid TOML"):
+        load_scenario(broken)
+
+
+def test_overrides_are_validated():
+    with pytest.raises(InputError, match="scenario.rounds"):
+        Scenario().with_overrides(rounds=0)
+    assert Scenario().with_overrides(seed=5, rounds=None).seed == 5
