@@ -168,18 +168,14 @@ class PlatformModel(mesa.Model):
         self.strategic = np.array(
             sorted({pop.feature_index(f) for f in strategic_features}), dtype=int
         )
-        self.X_base = pop.X
-        self.X = pop.X.copy()
-        self.y = pop.y
-        n = pop.n
-
         self.learner = (
             learner
             if isinstance(learner, Learner)
             else make_learner(learner, **(learner_params or {}))
         )
-        self.epsilon = _epsilons(
-            self.rng, n, epsilon, epsilon_distribution, epsilon_sigma, epsilon_low, epsilon_high
+        epsilons = _epsilons(
+            self.rng, pop.n, epsilon, epsilon_distribution, epsilon_sigma, epsilon_low,
+            epsilon_high,
         )
         fractions = np.asarray(levels, dtype=float)
         if (
@@ -191,29 +187,46 @@ class PlatformModel(mesa.Model):
             raise InputError("users.levels", tuple(levels), "non-negative fractions summing to 1")
         self.fractions = fractions
 
+        # Who is in which group, in the population's own row order.
         self.collective_names: list[str] = []
-        self.collective_ids = np.full(n, -1, dtype=np.int16)
         self._collective_plans: list[Any] = []
-        self._setup_collectives(collectives)
+        groups = self._setup_collectives(collectives, pop)
         if mixture == "expected" and self._collective_plans:
             raise InputError("users.mixture", mixture, "'agents' when collectives are present")
-
-        free_rows = np.flatnonzero(self.collective_ids < 0)
+        taken = np.zeros(pop.n, dtype=bool)
+        for members in groups:
+            taken[members] = True
+        free_rows = self.rng.permutation(np.flatnonzero(~taken))
         counts = largest_remainder_counts(fractions, len(free_rows))
-        shuffled = self.rng.permutation(free_rows)
+        level_groups = np.split(free_rows, np.cumsum(counts)[:-1])
+
+        # The model's arrays hold every group in one contiguous block of rows
+        # (collectives first, then levels 0..K), so a group's update is a slice.
+        order = np.concatenate([*groups, *(np.sort(rows) for rows in level_groups)])
+        self.population_index = order
+        self.X_base = np.ascontiguousarray(pop.X[order])
+        self.X = self.X_base.copy()
+        self.y = np.ascontiguousarray(pop.y[order])
+        self.epsilon = epsilons[order]
+        n = pop.n
         self.levels = np.full(n, -1, dtype=np.int8)
-        self.level_rows: dict[int, Array] = {}
-        start = 0
+        self.collective_ids = np.full(n, -1, dtype=np.int16)
+        self.collective_slices: list[slice] = []
+        bounds = np.cumsum([0, *map(len, groups), *counts])
+        for index in range(len(groups)):
+            block = slice(int(bounds[index]), int(bounds[index + 1]))
+            self.collective_ids[block] = index
+            self.collective_slices.append(block)
+        self.level_slices: dict[int, slice] = {}
         for level, count in enumerate(counts):
-            rows = np.sort(shuffled[start : start + count])
-            start += count
             if count:
-                self.levels[rows] = level
-                self.level_rows[level] = rows
-        self.depth = max((k for k in self.level_rows if k > 0), default=0)
+                block = slice(int(bounds[len(groups) + level]), int(bounds[len(groups) + level + 1]))
+                self.levels[block] = level
+                self.level_slices[level] = block
+        self.depth = max((k for k in self.level_slices if k > 0), default=0)
         self._population_utility = LinearQuadratic(self.epsilon)
         self._level_utility = {
-            k: LinearQuadratic(self.epsilon[rows]) for k, rows in self.level_rows.items()
+            k: LinearQuadratic(self.epsilon[rows]) for k, rows in self.level_slices.items()
         }
 
         self.regime: Regime = classify_regime(
@@ -242,36 +255,37 @@ class PlatformModel(mesa.Model):
         self.datacollector = mesa.DataCollector(model_reporters=self._reporters())
 
     # ----------------------------------------------------------------- set-up
-    def _setup_collectives(self, collectives: Sequence[dict[str, Any]]) -> None:
-        """Select the members of each collective and plan its committed strategy."""
+    def _setup_collectives(
+        self, collectives: Sequence[dict[str, Any]], pop: data.Population
+    ) -> list[Array]:
+        """Select each collective's members and plan its committed strategy.
+
+        Returns:
+            The members of each collective, as row indices of the population.
+        """
         if not collectives:
-            return
+            return []
         from platform_abm.collective import CollectiveSpec, plan_collective, select_members
 
+        groups: list[Array] = []
+        taken = np.zeros(pop.n, dtype=bool)
         for index, table in enumerate(collectives):
-            spec = CollectiveSpec.from_dict(table, f"collectives[{index}]")
-            members = select_members(
-                spec,
-                self.X_base,
-                self.y,
-                self.feature_names,
-                self.rng,
-                field=f"collectives[{index}]",
-            )
-            taken = members[self.collective_ids[members] >= 0]
-            if len(taken):
+            field = f"collectives[{index}]"
+            spec = CollectiveSpec.from_dict(table, field)
+            members = select_members(spec, pop.X, pop.y, pop.feature_names, self.rng, field=field)
+            if taken[members].any():
                 raise InputError(
-                    f"collectives[{index}].members",
-                    f"{len(taken)} users already in a collective",
+                    f"{field}.members",
+                    f"{int(taken[members].sum())} users already in another collective",
                     "disjoint collectives",
                 )
-            self.collective_ids[members] = index
+            taken[members] = True
+            plan = plan_collective(spec, self.learner, pop.X, pop.y, members, self.strategic,
+                                   self.rng)
+            groups.append(plan.members)
             self.collective_names.append(spec.name)
-            self._collective_plans.append(
-                plan_collective(
-                    spec, self.learner, self.X_base, self.y, members, self.strategic, self.rng
-                )
-            )
+            self._collective_plans.append(plan)
+        return groups
 
     def _stable_point(self) -> Array | None:
         """θ* when it is known in advance: the fixed point of G1 (Corollary 1).
@@ -281,9 +295,9 @@ class PlatformModel(mesa.Model):
         iterating G1. Returns None in every other case.
         """
         if (
-            0 in self.level_rows
+            0 in self.level_slices
             or self._collective_plans
-            or not self.level_rows
+            or not self.level_slices
             or not isinstance(self.learner, ExactLogistic)
         ):
             return None
@@ -312,7 +326,7 @@ class PlatformModel(mesa.Model):
         if self.stable_point is not None:
             names.append("distance_to_stable")
         names += ["loss", "accuracy", "utility"]
-        for level in sorted(self.level_rows):
+        for level in sorted(self.level_slices):
             names += [f"utility_level_{level}", f"count_level_{level}"]
         for name in self.collective_names:
             names += [f"utility_{name}", f"count_{name}"]
@@ -329,8 +343,8 @@ class PlatformModel(mesa.Model):
     # ------------------------------------------------------------------ round
     def collective_report(self, row: int) -> Array:
         """The committed report of collective member ``row``."""
-        plan = self._collective_plans[int(self.collective_ids[row])]
-        return plan.report_of(row)
+        index = int(self.collective_ids[row])
+        return self._collective_plans[index].reported_X[row - self.collective_slices[index].start]
 
     def _respond(self) -> None:
         """Every group reports its response to the deployed and anticipated models."""
@@ -348,7 +362,7 @@ class PlatformModel(mesa.Model):
         if not self.vectorised:
             self.agents.do("step")
             return
-        for level, rows in self.level_rows.items():
+        for level, rows in self.level_slices.items():
             if level > 0:
                 self.X[rows] = level_k_response(
                     level,
@@ -358,8 +372,8 @@ class PlatformModel(mesa.Model):
                     self.y[rows],
                     self.strategic,
                 )
-        for plan in self._collective_plans:
-            self.X[plan.members] = plan.reported_X
+        for block, plan in zip(self.collective_slices, self._collective_plans, strict=True):
+            self.X[block] = plan.reported_X
         if len(self._custom_agents):
             self._custom_agents.do("step")
 
@@ -432,13 +446,13 @@ class PlatformModel(mesa.Model):
         record["loss"] = self.learner.objective(theta, X, y, weights)
         record["accuracy"] = self.learner.accuracy(theta, X, y, weights)
         utilities = []
-        for level, rows in sorted(self.level_rows.items()):
+        for level, rows in sorted(self.level_slices.items()):
             values = self._level_utility[level].value(
                 theta, self.X[rows], self.y[rows], self.X_base[rows]
             )
             utilities.append(values)
             record[f"utility_level_{level}"] = float(values.mean())
-            record[f"count_level_{level}"] = len(rows)
+            record[f"count_level_{level}"] = rows.stop - rows.start
         record["utility"] = float(np.concatenate(utilities).mean()) if utilities else float("nan")
         for name, plan in zip(self.collective_names, self._collective_plans, strict=True):
             record[f"utility_{name}"] = plan.mean_utility(theta, self.X, self.y, self.X_base)
@@ -458,7 +472,7 @@ class PlatformModel(mesa.Model):
         """Final state of the run, JSON-serialisable."""
         table_levels = {
             str(level): float(self.round_record.get(f"utility_level_{level}", float("nan")))
-            for level in sorted(self.level_rows)
+            for level in sorted(self.level_slices)
         }
         return {
             "status": self.status,

@@ -122,7 +122,7 @@ def _run_to_stability(pop, levels, seed=0, **kwargs):
         levels=levels,
         rng=seed,
         max_rounds=40,
-        tolerance=1e-300,
+        tolerance=1e-13,
         **kwargs,
     )
     while model.running:
