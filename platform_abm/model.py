@@ -14,10 +14,9 @@ from typing import Any
 
 import mesa
 import numpy as np
-from mesa.agent import AgentSet
 
 from platform_abm import data
-from platform_abm.agents import UserAgent
+from platform_abm.agents import UserAgent, add_users
 from platform_abm.errors import InputError, SimulationError
 from platform_abm.learners import ExactLogistic, Learner, make_learner
 from platform_abm.metrics import Regime, classify_regime, drift, largest_remainder_counts
@@ -237,10 +236,7 @@ class PlatformModel(mesa.Model):
             penalize_bias=bool(getattr(self.learner, "penalize_bias", True)),
         )
 
-        UserAgent.create_agents(self, n, row=np.arange(n))
-        self._custom_agents = AgentSet(
-            [a for a in self.agents if type(a).step is not UserAgent.step], random=self.random
-        )
+        add_users(self, n)
 
         if theta0 is None:
             theta0 = self.learner.fit(self.X_base, self.y).coef_
@@ -347,7 +343,11 @@ class PlatformModel(mesa.Model):
         return self._collective_plans[index].reported_X[row - self.collective_slices[index].start]
 
     def _respond(self) -> None:
-        """Every group reports its response to the deployed and anticipated models."""
+        """Every group reports its response to the deployed and anticipated models.
+
+        Users respond group by group in vectorised calls; agents of any other
+        type added to the model are stepped individually afterwards.
+        """
         if self.depth >= 1:
             self.anticipated = anticipated_models(
                 self.theta,
@@ -374,8 +374,9 @@ class PlatformModel(mesa.Model):
                 )
         for block, plan in zip(self.collective_slices, self._collective_plans, strict=True):
             self.X[block] = plan.reported_X
-        if len(self._custom_agents):
-            self._custom_agents.do("step")
+        for agent_type, agents in self.agents_by_type.items():
+            if agent_type is not UserAgent:
+                agents.do("step")
 
     def _training_set(self) -> tuple[Array, Array, Array | None]:
         """The data the platform retrains on: the agents' reports, or the expected mixture."""

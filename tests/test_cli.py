@@ -148,8 +148,9 @@ def test_mesa_batch_run_works_unchanged():
         display_progress=False,
     )
     frame = pd.DataFrame(results)
-    assert len(frame) == 2 * 2 * 3
-    assert frame["drift"].notna().all()
+    assert len(frame) == 2 * 2  # two parameter points × two seeds, last step each
+    assert (frame["Step"] == 3).all()
+    assert frame["drift"].notna().all() and (frame["drift"] > 0).all()
 
 
 def test_help_everywhere():
