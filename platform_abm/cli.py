@@ -128,8 +128,9 @@ def _run_curation(document: dict[str, Any], args: argparse.Namespace) -> int:
 
     if args.data is not None:
         raise InputError("--data", args.data, "no data file: curation scenarios generate their own")
+    meta = document.setdefault("scenario", {})
+    meta.update({k: v for k, v in (("rounds", args.rounds), ("seed", args.seed)) if v is not None})
     scenario = CurationScenario.from_dict(document)
-    scenario = scenario.with_overrides(rounds=args.rounds, seed=args.seed)
     started = time.perf_counter()
     table, summary, figures = run_curation(scenario, progress=not args.quiet)
     summary = {

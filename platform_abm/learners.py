@@ -63,6 +63,35 @@ def logistic_loss(z: Array, y: Array) -> Array:
     return np.log1p(np.exp(-np.abs(z))) + np.maximum(z, 0.0) - y * z
 
 
+MAX_NEWTON_STEP = 10.0
+
+
+def _newton_step(hess: Array, grad: Array) -> Array:
+    """Solve H·step = g with a Cholesky factorisation, damping H when it is singular.
+
+    Far from the optimum the logistic curvature σ(1 − σ) can underflow for most
+    samples, leaving H numerically singular (e.g. with an unpenalised bias).
+    Adding μI with a growing μ gives a descent direction; the line search does
+    the rest, and near the optimum no damping is needed.
+
+    Raises:
+        SimulationError: When H stays singular whatever the damping (non-finite data).
+    """
+    scale = float(np.max(np.abs(np.diag(hess)))) if np.all(np.isfinite(hess)) else np.nan
+    damping = 0.0
+    for _ in range(12):
+        try:
+            return linalg.solve(hess + damping * np.eye(len(grad)), grad, assume_a="pos")
+        except (linalg.LinAlgError, ValueError):
+            if not np.isfinite(scale):
+                break
+            damping = max(damping * 100.0, 1e-12 * max(scale, 1e-300))
+    raise SimulationError(
+        "the logistic Hessian is singular: the features may be non-finite or far too large; "
+        "add regularisation (learner.reg > 0) or keep the bias penalised"
+    )
+
+
 class Learner(ABC):
     """Interface shared by all learners (see the module docstring)."""
 
@@ -254,26 +283,31 @@ class ExactLogistic(_LogisticObjective):
             p = expit(z)
             grad = X.T @ (w * (p - y)) + lam * theta
             hess = (X.T * (w * p * (1.0 - p))) @ X + np.diag(lam)
-            try:
-                step = linalg.solve(hess, grad, assume_a="pos")
-            except (linalg.LinAlgError, ValueError) as exc:
-                raise SimulationError(
-                    "the logistic Hessian is singular; add regularisation (learner.reg > 0) "
-                    "or keep the bias penalised"
-                ) from exc
+            step = _newton_step(hess, grad)
+            # Where the curvature has underflowed (all scores saturated) the Newton
+            # step is huge: cap its length so that the line search starts sensibly.
+            longest = float(np.max(np.abs(step)))
+            if longest > MAX_NEWTON_STEP:
+                step = step * (MAX_NEWTON_STEP / longest)
             decrement = float(grad @ step)
             if not np.isfinite(decrement):
                 raise SimulationError("Newton's method met non-finite values (features too large?)")
             z_step = X @ step
             t = 1.0
             # In the quadratic region the full step is taken without a line search
-            # (rounding would hide the decrease anyway); elsewhere backtrack.
-            while decrement > 1e-12 and t > 1e-10:
-                new_value = value_at(z - t * z_step, theta - t * step)
-                if new_value <= value - 0.25 * t * decrement:
-                    value = new_value
-                    break
-                t *= 0.5
+            # (rounding would hide the decrease anyway); elsewhere backtrack (Armijo).
+            if decrement > 1e-12:
+                while True:
+                    new_value = value_at(z - t * z_step, theta - t * step)
+                    if new_value <= value - 0.25 * t * decrement:
+                        value = new_value
+                        break
+                    t *= 0.5
+                    if t < 1e-16:
+                        raise SimulationError(
+                            "Newton's line search found no decrease of the logistic loss "
+                            "(the problem is numerically degenerate)"
+                        )
             theta = theta - t * step
             z = z - t * z_step
             scale = max(1.0, float(np.max(np.abs(theta))))

@@ -173,7 +173,12 @@ class PlatformModel(mesa.Model):
             else make_learner(learner, **(learner_params or {}))
         )
         epsilons = _epsilons(
-            self.rng, pop.n, epsilon, epsilon_distribution, epsilon_sigma, epsilon_low,
+            self.rng,
+            pop.n,
+            epsilon,
+            epsilon_distribution,
+            epsilon_sigma,
+            epsilon_low,
             epsilon_high,
         )
         fractions = np.asarray(levels, dtype=float)
@@ -219,7 +224,9 @@ class PlatformModel(mesa.Model):
         self.level_slices: dict[int, slice] = {}
         for level, count in enumerate(counts):
             if count:
-                block = slice(int(bounds[len(groups) + level]), int(bounds[len(groups) + level + 1]))
+                block = slice(
+                    int(bounds[len(groups) + level]), int(bounds[len(groups) + level + 1])
+                )
                 self.levels[block] = level
                 self.level_slices[level] = block
         self.depth = max((k for k in self.level_slices if k > 0), default=0)
@@ -276,8 +283,9 @@ class PlatformModel(mesa.Model):
                     "disjoint collectives",
                 )
             taken[members] = True
-            plan = plan_collective(spec, self.learner, pop.X, pop.y, members, self.strategic,
-                                   self.rng)
+            plan = plan_collective(
+                spec, self.learner, pop.X, pop.y, members, self.strategic, self.rng
+            )
             groups.append(plan.members)
             self.collective_names.append(spec.name)
             self._collective_plans.append(plan)

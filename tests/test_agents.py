@@ -1,0 +1,86 @@
+"""The Mesa side: agents, registries, the per-agent path and custom agent types."""
+
+import mesa
+import numpy as np
+from mesa.experimental.mesa_signals.signal_types import ModelSignals
+
+from platform_abm import data
+from platform_abm.agents import UserAgent, add_users
+from platform_abm.model import PlatformModel
+
+
+def _model(**kwargs):
+    pop = data.gaussian_population(600, 4, seed=3)
+    params = dict(
+        population=pop,
+        strategic_features=(0, 2),
+        levels=(0.1, 0.3, 0.3, 0.3),
+        epsilon=0.8,
+        epsilon_distribution="lognormal",
+        epsilon_sigma=0.6,
+        max_rounds=6,
+        tolerance=1e-300,
+        rng=11,
+    )
+    params.update(kwargs)
+    return PlatformModel(**params)
+
+
+def test_vectorised_and_per_agent_paths_give_identical_trajectories():
+    fast, naive = _model(), _model(vectorised=False)
+    for _ in range(6):
+        fast.step()
+        naive.step()
+        np.testing.assert_array_equal(fast.X, naive.X)
+        np.testing.assert_array_equal(fast.theta, naive.theta)
+    assert fast.results().equals(naive.results())
+
+
+def test_every_user_is_a_registered_mesa_agent():
+    model = _model()
+    assert len(model.agents) == len(model.agents_by_type[UserAgent]) == 600
+    ids = sorted(agent.unique_id for agent in model.agents)
+    assert ids == list(range(ids[0], ids[0] + 600))
+    rows = sorted(agent.row for agent in model.agents)
+    assert rows == list(range(600))
+    agent = model.agents.select(lambda a: a.row == 123).to_list()[0]
+    assert agent.level == model.levels[123]
+    np.testing.assert_array_equal(agent.base_features, model.X_base[123])
+    counts = np.bincount([a.level for a in model.agents])
+    np.testing.assert_array_equal(counts, [60, 180, 180, 180])
+    # Mesa's own operations work on the bulk-registered agents
+    assert len(model.agents.select(lambda a: a.level == 2)) == 180
+    agent.remove()
+    assert len(model.agents) == 599
+
+
+def test_agents_created_while_someone_observes_additions_are_all_announced():
+    class Recorder:
+        def __init__(self):
+            self.seen = []
+
+        def record(self, signal):
+            self.seen.append(signal)
+
+    model, recorder = mesa.Model(rng=0), Recorder()
+    model.observe("agents", ModelSignals.AGENT_ADDED, recorder.record)
+    add_users(model, 50)
+    assert len(recorder.seen) == 50
+    assert sorted(a.row for a in model.agents) == list(range(50))
+
+
+def test_custom_agent_types_are_stepped_individually():
+    class Auditor(mesa.Agent):
+        def __init__(self, model):
+            super().__init__(model)
+            self.seen = []
+
+        def step(self):
+            self.seen.append(float(np.linalg.norm(self.model.theta)))
+
+    model = _model()
+    auditor = Auditor(model)
+    for _ in range(3):
+        model.step()
+    assert len(auditor.seen) == 3
+    assert model.steps == 3 and model.time == 3
