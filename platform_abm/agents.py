@@ -78,7 +78,7 @@ class UserAgent(mesa.Agent):
         )[0]
 
 
-def add_users(model: PlatformModel, n: int) -> None:
+def add_users(model: mesa.Model, n: int) -> None:
     """Create one :class:`UserAgent` per row 0..n−1 and register it with the model.
 
     The result is what ``UserAgent.create_agents(model, n, row=...)`` gives —
