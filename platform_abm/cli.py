@@ -218,6 +218,10 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--out", help="output folder (default: results/<figure>)")
     reproduce.add_argument("--quiet", action="store_true", help="no progress bar")
     reproduce.set_defaults(handler=_cmd_reproduce)
+
+    from platform_abm.viz.cli import add_commands as add_viz_commands
+
+    add_viz_commands(commands)
     return parser
 
 

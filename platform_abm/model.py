@@ -250,6 +250,7 @@ class PlatformModel(mesa.Model):
         self.theta0 = np.array(theta0, dtype=float)
         self.theta = self.theta0.copy()
         self.anticipated: list[Array] = [self.theta]
+        self._scratch: Array | None = None  # all-level-1 population, reused every round
         self.status = STATUS_RUNNING
         self.message = ""
         self.last_drift = float("nan")
@@ -357,6 +358,8 @@ class PlatformModel(mesa.Model):
         type added to the model are stepped individually afterwards.
         """
         if self.depth >= 1:
+            if self.depth >= 2 and self._scratch is None:
+                self._scratch = self.X_base.copy()
             self.anticipated = anticipated_models(
                 self.theta,
                 self.depth,
@@ -366,19 +369,21 @@ class PlatformModel(mesa.Model):
                 self.y,
                 self.strategic,
                 warm_starts=self.anticipated,
+                scratch=self._scratch,
             )
         if not self.vectorised:
             self.agents.do("step")
             return
-        for level, rows in self.level_slices.items():
+        for level, block in self.level_slices.items():
             if level > 0:
-                self.X[rows] = level_k_response(
+                level_k_response(
                     level,
                     self.anticipated,
                     self._level_utility[level],
-                    self.X_base[rows],
-                    self.y[rows],
+                    self.X_base[block],
+                    self.y[block],
                     self.strategic,
+                    out=self.X[block],
                 )
         for block, plan in zip(self.collective_slices, self._collective_plans, strict=True):
             self.X[block] = plan.reported_X

@@ -22,7 +22,12 @@ Array = np.ndarray
 
 
 def best_response(
-    utility: Utility, theta: Array, X_base: Array, y: Array, strategic: Array
+    utility: Utility,
+    theta: Array,
+    X_base: Array,
+    y: Array,
+    strategic: Array,
+    out: Array | None = None,
 ) -> Array:
     """Each user's best response to θ: argmax over the strategic features of u(x', θ).
 
@@ -36,6 +41,8 @@ def best_response(
         X_base: Base features, shape (n, d).
         y: Labels, shape (n,).
         strategic: Indices of the features users may change.
+        out: Array to write the reports into (its non-strategic columns must
+            hold the base features); a new array when None.
 
     Returns:
         Reported features, shape (n, d).
@@ -44,7 +51,7 @@ def best_response(
         SimulationError: If the numerical maximisation does not converge.
     """
     if isinstance(utility, LinearQuadratic):
-        return best_response_linear_quadratic(X_base, theta, utility.epsilon, strategic)
+        return best_response_linear_quadratic(X_base, theta, utility.epsilon, strategic, out)
     n = len(X_base)
 
     def negative_total(flat: Array) -> tuple[float, Array]:
@@ -61,9 +68,10 @@ def best_response(
             f"the numerical best response of utility '{utility.name}' did not converge "
             f"({result.message}); check that the utility is concave in the features"
         )
-    X = X_base.copy()
-    X[:, strategic] = result.x.reshape(n, len(strategic))
-    return X
+    if out is None:
+        out = X_base.copy()
+    out[:, strategic] = result.x.reshape(n, len(strategic))
+    return out
 
 
 def anticipated_models(
@@ -75,6 +83,7 @@ def anticipated_models(
     y: Array,
     strategic: Array,
     warm_starts: Sequence[Array] | None = None,
+    scratch: Array | None = None,
 ) -> list[Array]:
     """The models level 1..depth respond to: [θ, G1(θ), G1²(θ), ..., G1^{depth−1}(θ)].
 
@@ -88,13 +97,15 @@ def anticipated_models(
         strategic: Indices of the strategic features.
         warm_starts: Optional previous anticipated models (same layout) to
             warm-start each fit.
+        scratch: Optional buffer holding a copy of ``X_base``, reused for the
+            all-level-1 populations instead of allocating one per fit.
 
     Returns:
         A list whose entry k−1 is the model level k best-responds to.
     """
     models = [np.asarray(theta, dtype=float)]
     for j in range(1, depth):
-        reported = best_response(utility, models[-1], X_base, y, strategic)
+        reported = best_response(utility, models[-1], X_base, y, strategic, out=scratch)
         start = warm_starts[j] if warm_starts is not None and j < len(warm_starts) else models[-1]
         models.append(learner.fit(reported, y, warm_start=start).coef_.copy())
     return models
@@ -107,6 +118,7 @@ def level_k_response(
     X_base: Array,
     y: Array,
     strategic: Array,
+    out: Array | None = None,
 ) -> Array:
     """Reports of users of one level, given the shared anticipated models.
 
@@ -117,10 +129,15 @@ def level_k_response(
         X_base: These users' base features.
         y: These users' labels.
         strategic: Indices of the strategic features.
+        out: Array to write the reports into (its non-strategic columns must
+            hold the base features); a new array when None.
 
     Returns:
         The reported features of these users.
     """
     if level == 0:
-        return X_base.copy()
-    return best_response(utility, models[level - 1], X_base, y, strategic)
+        if out is None:
+            return X_base.copy()
+        out[...] = X_base
+        return out
+    return best_response(utility, models[level - 1], X_base, y, strategic, out)

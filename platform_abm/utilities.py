@@ -78,7 +78,11 @@ class LinearQuadratic(Utility):
 
 
 def best_response_linear_quadratic(
-    X_base: Array, theta: Array, epsilon: float | Array, strategic: Array
+    X_base: Array,
+    theta: Array,
+    epsilon: float | Array,
+    strategic: Array,
+    out: Array | None = None,
 ) -> Array:
     """Closed-form best response of linear-quadratic users: x'_S = x_S − ε θ_S.
 
@@ -87,15 +91,19 @@ def best_response_linear_quadratic(
         theta: Parameters the users respond to, shape (d,).
         epsilon: ε, a scalar or one value per user.
         strategic: Indices of the features users may change.
+        out: Array to write the reports into (only the strategic columns are
+            written: its other columns must already hold the base features).
+            A new array when None.
 
     Returns:
-        The reported features (a new array).
+        The reported features.
     """
-    X = X_base.copy()
     eps = np.asarray(epsilon, dtype=float)
     shift = eps[:, None] * theta[strategic][None, :] if eps.ndim else eps * theta[strategic]
-    X[:, strategic] -= shift
-    return X
+    if out is None:
+        out = X_base.copy()
+    out[:, strategic] = X_base[:, strategic] - shift
+    return out
 
 
 class LossAlignment(Utility):

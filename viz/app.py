@@ -1,0 +1,9 @@
+"""The platform model in the browser: ``solara run viz/app.py``.
+
+Set ``PLATFORM_ABM_VIZ_SCENARIO=scenarios/<file>.toml`` to start from a
+scenario (default: the built-in one), or use ``platform-abm viz [SCENARIO]``.
+"""
+
+from platform_abm.viz.app import page
+
+__all__ = ["page"]
