@@ -29,13 +29,13 @@ Tables ``[[collectives]]`` (see :mod:`platform_abm.collective`) and ``[sweep]``
 
 from __future__ import annotations
 
-import math
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from platform_abm.errors import InputError
+from platform_abm.validation import check_float, check_int, check_keys
 
 POPULATION_SOURCES = ("credit", "synthetic-credit", "csv", "gaussian")
 EPSILON_DISTRIBUTIONS = ("lognormal", "uniform")
@@ -164,32 +164,7 @@ class Scenario:
 
 
 def _table(data: dict[str, Any], key: str, allowed: set[str]) -> dict[str, Any]:
-    value = data.get(key, {})
-    if not isinstance(value, dict):
-        raise InputError(key, value, "a TOML table")
-    unknown = sorted(set(value) - allowed)
-    if unknown:
-        raise InputError(f"{key}.{unknown[0]}", value[unknown[0]], f"known keys {sorted(allowed)}")
-    return value
-
-
-def _int(value: Any, name: str, low: int, high: float = math.inf) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        bound = f"<= {int(high)}" if high != math.inf else "with no upper bound"
-        raise InputError(name, value, f"an integer >= {low} {bound}")
-    return value
-
-
-def _float(
-    value: Any, name: str, low: float, high: float = math.inf, strict: bool = False
-) -> float:
-    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-    ok = ok and (value > low if strict else value >= low) and value <= high
-    if not ok:
-        relation = ">" if strict else ">="
-        upper = f" and <= {high}" if high != math.inf else ""
-        raise InputError(name, value, f"a finite number {relation} {low}{upper}")
-    return float(value)
+    return dict(check_keys(data.get(key, {}), sorted(allowed), key))
 
 
 def _levels(value: Any) -> tuple[float, ...]:
@@ -207,7 +182,7 @@ def _levels(value: Any) -> tuple[float, ...]:
         raise InputError("users.levels", value, f"fractions for levels 0..{MAX_LEVEL}")
     fractions = [0.0] * (max(level for level, _ in pairs) + 1)
     for level, fraction in pairs:
-        fractions[level] = _float(fraction, f"users.levels.{level}", 0.0, 1.0)
+        fractions[level] = check_float(fraction, f"users.levels.{level}", 0.0, 1.0)
     total = sum(fractions)
     if abs(total - 1.0) > SUM_TOLERANCE:
         raise InputError("users.levels", value, f"fractions summing to 1 (they sum to {total:g})")
@@ -218,7 +193,7 @@ def _levels(value: Any) -> tuple[float, ...]:
 
 def _epsilon(value: Any) -> EpsilonSpec:
     if not isinstance(value, dict):
-        return EpsilonSpec(value=_float(value, "users.epsilon", 0.0, strict=True))
+        return EpsilonSpec(value=check_float(value, "users.epsilon", 0.0, open_minimum=True))
     allowed = {"distribution", "median", "sigma", "low", "high"}
     unknown = sorted(set(value) - allowed)
     if unknown:
@@ -228,23 +203,23 @@ def _epsilon(value: Any) -> EpsilonSpec:
     kind = value.get("distribution")
     if kind == "lognormal":
         return EpsilonSpec(
-            value=_float(value.get("median"), "users.epsilon.median", 0.0, strict=True),
+            value=check_float(value.get("median"), "users.epsilon.median", 0.0, open_minimum=True),
             distribution=kind,
-            sigma=_float(value.get("sigma", 0.0), "users.epsilon.sigma", 0.0),
+            sigma=check_float(value.get("sigma", 0.0), "users.epsilon.sigma", 0.0),
         )
     if kind == "uniform":
-        low = _float(value.get("low"), "users.epsilon.low", 0.0, strict=True)
-        high = _float(value.get("high"), "users.epsilon.high", low)
+        low = check_float(value.get("low"), "users.epsilon.low", 0.0, open_minimum=True)
+        high = check_float(value.get("high"), "users.epsilon.high", low)
         return EpsilonSpec(value=(low + high) / 2, distribution=kind, low=low, high=high)
     raise InputError("users.epsilon.distribution", kind, f"one of {list(EPSILON_DISTRIBUTIONS)}")
 
 
 def _check_scalars(scenario: Scenario) -> None:
     """Validate the fields that CLI overrides may change."""
-    _int(scenario.seed, "scenario.seed", 0, 2**63 - 1)
-    _int(scenario.rounds, "scenario.rounds", 1, 100_000)
+    check_int(scenario.seed, "scenario.seed", 0, 2**63 - 1)
+    check_int(scenario.rounds, "scenario.rounds", 1, 100_000)
     if scenario.n is not None:
-        _int(scenario.n, "population.n", 2, 50_000_000)
+        check_int(scenario.n, "population.n", 2, 50_000_000)
     if scenario.source not in POPULATION_SOURCES:
         raise InputError("population.source", scenario.source, f"one of {list(POPULATION_SOURCES)}")
     if scenario.source == "csv" and (scenario.path is None or scenario.label is None):
@@ -308,7 +283,7 @@ def scenario_from_dict(data: dict[str, Any], base_dir: Path | None = None) -> Sc
         raise InputError("learner.name", learner_name, f"one of {list(LEARNER_NAMES)}")
     learner_params = {key: value for key, value in learner.items() if key != "name"}
     if "reg" in learner_params:
-        _float(learner_params["reg"], "learner.reg", 0.0)
+        check_float(learner_params["reg"], "learner.reg", 0.0)
     collectives = data.get("collectives", [])
     if not isinstance(collectives, list) or not all(isinstance(c, dict) for c in collectives):
         raise InputError("collectives", collectives, "an array of tables [[collectives]]")
@@ -325,7 +300,7 @@ def scenario_from_dict(data: dict[str, Any], base_dir: Path | None = None) -> Sc
         rounds=meta.get("rounds", defaults.rounds),
         source=pop.get("source", defaults.source),
         n=pop.get("n"),
-        d=_int(pop.get("d", defaults.d), "population.d", 1, 10_000),
+        d=check_int(pop.get("d", defaults.d), "population.d", 1, 10_000),
         path=path,
         label=pop.get("label"),
         features=tuple(features) if features is not None else None,
@@ -334,14 +309,14 @@ def scenario_from_dict(data: dict[str, Any], base_dir: Path | None = None) -> Sc
         levels=_levels(users.get("levels", list(defaults.levels))),
         learner=learner_name,
         learner_params=learner_params,
-        tolerance=_float(
-            run.get("tolerance", defaults.tolerance), "run.tolerance", 0.0, strict=True
+        tolerance=check_float(
+            run.get("tolerance", defaults.tolerance), "run.tolerance", 0.0, open_minimum=True
         ),
-        divergence_bound=_float(
+        divergence_bound=check_float(
             run.get("divergence_bound", defaults.divergence_bound),
             "run.divergence_bound",
             0.0,
-            strict=True,
+            open_minimum=True,
         ),
         collectives=tuple(collectives),
         sweep=sweep,
