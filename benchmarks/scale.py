@@ -34,12 +34,17 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 LEVELS = (0.1, 0.3, 0.3, 0.3)
-COLLECTIVE = {
-    "name": "c",
-    "members": {"fraction": 0.1},
-    "strategy": {"family": "shift", "features": [0, 1], "eta": 0.5},
-    "solver": "fixed",
-}
+
+
+def _collective(d: int) -> dict:
+    """10% of the users shift two strategic features by a fixed η (no solve)."""
+    return {
+        "name": "c",
+        "members": {"fraction": 0.1},
+        "strategy": {"family": "shift", "features": [0, 1], "eta": [0.5, 0.5]},
+        "utility": {"kind": "target-model", "theta": [0.0] * (d + 1)},
+        "solver": {"kind": "fixed", "selfish": "none"},
+    }
 
 
 def _rss_mib() -> float:
@@ -56,7 +61,7 @@ def _model_kwargs(n: int, d: int, levels: tuple[float, ...], collective: bool) -
         "epsilon": 0.5,
         "epsilon_distribution": "lognormal",
         "epsilon_sigma": 0.5,
-        "collectives": (COLLECTIVE,) if collective else (),
+        "collectives": (_collective(d),) if collective else (),
         "max_rounds": 1000,
         "tolerance": 1e-300,
         "rng": 0,

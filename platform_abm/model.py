@@ -194,7 +194,7 @@ class PlatformModel(mesa.Model):
         # Who is in which group, in the population's own row order.
         self.collective_names: list[str] = []
         self._collective_plans: list[Any] = []
-        groups = self._setup_collectives(collectives, pop)
+        groups = self._setup_collectives(collectives, pop, strategic_features)
         if mixture == "expected" and self._collective_plans:
             raise InputError("users.mixture", mixture, "'agents' when collectives are present")
         taken = np.zeros(pop.n, dtype=bool)
@@ -211,6 +211,7 @@ class PlatformModel(mesa.Model):
         self.X_base = np.ascontiguousarray(pop.X[order])
         self.X = self.X_base.copy()
         self.y = np.ascontiguousarray(pop.y[order])
+        self.y_reported = self.y.copy()  # collectives may edit labels
         self.epsilon = epsilons[order]
         n = pop.n
         self.levels = np.full(n, -1, dtype=np.int8)
@@ -221,6 +222,8 @@ class PlatformModel(mesa.Model):
             block = slice(int(bounds[index]), int(bounds[index + 1]))
             self.collective_ids[block] = index
             self.collective_slices.append(block)
+            self.X[block] = self._collective_plans[index].X_report
+            self.y_reported[block] = self._collective_plans[index].y_report
         self.level_slices: dict[int, slice] = {}
         for level, count in enumerate(counts):
             if count:
@@ -260,32 +263,52 @@ class PlatformModel(mesa.Model):
 
     # ----------------------------------------------------------------- set-up
     def _setup_collectives(
-        self, collectives: Sequence[dict[str, Any]], pop: data.Population
+        self,
+        collectives: Sequence[dict[str, Any]],
+        pop: data.Population,
+        strategic_features: Sequence[str | int],
     ) -> list[Array]:
         """Select each collective's members and plan its committed strategy.
+
+        Each plan is solved on the base population with the other users
+        non-strategic (model 3 of SPEC.md §4); the members then report it every
+        round beside the level-k users (model 4).
 
         Returns:
             The members of each collective, as row indices of the population.
         """
         if not collectives:
             return []
-        from platform_abm.collective import CollectiveSpec, plan_collective, select_members
+        from platform_abm.collective import CollectiveSpec, plan_collective
 
         groups: list[Array] = []
         taken = np.zeros(pop.n, dtype=bool)
         for index, table in enumerate(collectives):
             field = f"collectives[{index}]"
-            spec = CollectiveSpec.from_dict(table, field)
-            members = select_members(spec, pop.X, pop.y, pop.feature_names, self.rng, field=field)
+            if not isinstance(table, dict):
+                raise InputError(field, table, "a table of collective settings")
+            spec = CollectiveSpec.from_dict(
+                table, field, strategic=list(strategic_features), feature_names=pop.feature_names
+            )
+            members = spec.members.select(
+                pop.X, pop.y, self.rng, pop.feature_names, field=f"{field}.members"
+            )
             if taken[members].any():
                 raise InputError(
                     f"{field}.members",
                     f"{int(taken[members].sum())} users already in another collective",
-                    "disjoint collectives",
+                    "collectives with no member in common",
                 )
             taken[members] = True
             plan = plan_collective(
-                spec, self.learner, pop.X, pop.y, members, self.strategic, self.rng
+                spec,
+                self.learner,
+                pop.X,
+                pop.y,
+                members,
+                self.strategic,
+                self.rng,
+                feature_names=pop.feature_names,
             )
             groups.append(plan.members)
             self.collective_names.append(spec.name)
@@ -333,23 +356,26 @@ class PlatformModel(mesa.Model):
         names += ["loss", "accuracy", "utility"]
         for level in sorted(self.level_slices):
             names += [f"utility_level_{level}", f"count_level_{level}"]
-        for name in self.collective_names:
+        for name, plan in zip(self.collective_names, self._collective_plans, strict=True):
             names += [f"utility_{name}", f"count_{name}"]
-            names += [f"{metric}_{name}" for metric in self._plan_metric_names()]
+            names += [f"{metric}_{name}" for metric in self._defined_metrics(plan)]
         names += [f"theta[{feature}]" for feature in self.feature_names]
         return {name: (lambda m, key=name: m.round_record[key]) for name in names}
 
     @staticmethod
-    def _plan_metric_names() -> tuple[str, ...]:
-        from platform_abm.collective import PLAN_METRICS
+    def _defined_metrics(plan: Any) -> dict[str, float]:
+        """A plan's metrics that are defined for its set-up.
 
-        return PLAN_METRICS
+        B needs a selfish equilibrium, Ψ a collective smaller than the population:
+        undefined metrics are left out of the table rather than written as NaN.
+        """
+        return {k: float(v) for k, v in plan.metrics.items() if np.isfinite(v)}
 
     # ------------------------------------------------------------------ round
     def collective_report(self, row: int) -> Array:
         """The committed report of collective member ``row``."""
         index = int(self.collective_ids[row])
-        return self._collective_plans[index].reported_X[row - self.collective_slices[index].start]
+        return self._collective_plans[index].X_report[row - self.collective_slices[index].start]
 
     def _respond(self) -> None:
         """Every group reports its response to the deployed and anticipated models.
@@ -385,8 +411,6 @@ class PlatformModel(mesa.Model):
                     self.strategic,
                     out=self.X[block],
                 )
-        for block, plan in zip(self.collective_slices, self._collective_plans, strict=True):
-            self.X[block] = plan.reported_X
         for agent_type, agents in self.agents_by_type.items():
             if agent_type is not UserAgent:
                 agents.do("step")
@@ -394,7 +418,7 @@ class PlatformModel(mesa.Model):
     def _training_set(self) -> tuple[Array, Array, Array | None]:
         """The data the platform retrains on: the agents' reports, or the expected mixture."""
         if self.mixture == "agents":
-            return self.X, self.y, None
+            return self.X, self.y_reported, None
         blocks, weights = [], []
         for level, alpha in enumerate(self.fractions):
             if alpha > 0:
@@ -468,10 +492,15 @@ class PlatformModel(mesa.Model):
             record[f"utility_level_{level}"] = float(values.mean())
             record[f"count_level_{level}"] = rows.stop - rows.start
         record["utility"] = float(np.concatenate(utilities).mean()) if utilities else float("nan")
-        for name, plan in zip(self.collective_names, self._collective_plans, strict=True):
-            record[f"utility_{name}"] = plan.mean_utility(theta, self.X, self.y, self.X_base)
+        for name, plan, block in zip(
+            self.collective_names, self._collective_plans, self.collective_slices, strict=True
+        ):
+            values = plan.utility.value(
+                theta, self.X[block], self.y_reported[block], self.X_base[block]
+            )
+            record[f"utility_{name}"] = float(values.mean())
             record[f"count_{name}"] = len(plan.members)
-            for metric, value in plan.metrics.items():
+            for metric, value in self._defined_metrics(plan).items():
                 record[f"{metric}_{name}"] = value
         for feature, value in zip(self.feature_names, theta, strict=True):
             record[f"theta[{feature}]"] = float(value)
@@ -502,7 +531,7 @@ class PlatformModel(mesa.Model):
             "theta": dict(zip(self.feature_names, map(float, self.theta), strict=True)),
             "theta0": dict(zip(self.feature_names, map(float, self.theta0), strict=True)),
             "collectives": {
-                name: {"members": len(plan.members), **plan.metrics}
+                name: {"members": len(plan.members), **self._defined_metrics(plan)}
                 for name, plan in zip(self.collective_names, self._collective_plans, strict=True)
             },
         }
