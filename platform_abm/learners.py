@@ -64,6 +64,40 @@ def logistic_loss(z: Array, y: Array) -> Array:
 
 
 MAX_NEWTON_STEP = 10.0
+GRAM_CHUNK_ROWS = 4096
+_BLAS_CONTROLLER: Any = None
+
+
+def single_threaded_blas() -> Any:
+    """A context in which BLAS runs on one thread.
+
+    The exact learner's passes over the data are matrix–vector products bound
+    by memory bandwidth; multi-threaded BLAS makes them up to ten times slower
+    on a 2-core machine as soon as another process competes for a core.
+    """
+    global _BLAS_CONTROLLER
+    if _BLAS_CONTROLLER is None:
+        from threadpoolctl import ThreadpoolController
+
+        _BLAS_CONTROLLER = ThreadpoolController()
+    return _BLAS_CONTROLLER.limit(limits=1, user_api="blas")
+
+
+def weighted_gram(X: Array, c: Array) -> Array:
+    """Σ_i c_i x_i x_iᵀ, accumulated over row blocks that stay in cache.
+
+    Args:
+        X: Rows x_i, shape (n, d).
+        c: Weights, shape (n,).
+
+    Returns:
+        The (d, d) matrix.
+    """
+    gram = np.zeros((X.shape[1], X.shape[1]))
+    for start in range(0, len(X), GRAM_CHUNK_ROWS):
+        block = X[start : start + GRAM_CHUNK_ROWS]
+        gram += block.T @ (block * c[start : start + GRAM_CHUNK_ROWS, None])
+    return gram
 
 
 def _newton_step(hess: Array, grad: Array) -> Array:
@@ -207,7 +241,7 @@ class _LogisticObjective(Learner, ABC):
         w, total = _weights(weights, len(y))
         p = expit(X @ theta)
         curvature = w * p * (1.0 - p)
-        return (X.T * curvature) @ X + np.diag(self._lambda(total) * self._mask(len(theta)))
+        return weighted_gram(X, curvature) + np.diag(self._lambda(total) * self._mask(len(theta)))
 
     def sample_loss(self, theta: Array, X: Array, y: Array) -> Array:
         """Per-sample logistic loss."""
@@ -267,6 +301,12 @@ class ExactLogistic(_LogisticObjective):
         warm_start: Array | None = None,
     ) -> ExactLogistic:
         """Run Newton's method; see :meth:`Learner.fit`."""
+        with single_threaded_blas():
+            return self._newton(X, y, sample_weight, warm_start)
+
+    def _newton(
+        self, X: Array, y: Array, sample_weight: Array | None, warm_start: Array | None
+    ) -> ExactLogistic:
         n, d = X.shape
         w, total = _weights(sample_weight, n)
         theta = np.zeros(d) if warm_start is None else np.array(warm_start, dtype=float)
@@ -282,7 +322,7 @@ class ExactLogistic(_LogisticObjective):
         for iteration in range(1, self.max_iter + 1):
             p = expit(z)
             grad = X.T @ (w * (p - y)) + lam * theta
-            hess = (X.T * (w * p * (1.0 - p))) @ X + np.diag(lam)
+            hess = weighted_gram(X, w * p * (1.0 - p)) + np.diag(lam)
             step = _newton_step(hess, grad)
             # Where the curvature has underflowed (all scores saturated) the Newton
             # step is huge: cap its length so that the line search starts sensibly.

@@ -1,0 +1,486 @@
+"""The public notebooks' collective solver: Adam on the data through unrolled gradient descent.
+
+The notebooks of the paper let the platform's learner be a fixed number of
+full-batch gradient steps on the (unregularised) logistic loss, started from
+θ0 = 0, and let the collective optimise its members' reported values of one
+column with Adam, differentiating the members' utility *through* the unrolled
+learner. This module does the same in numpy, with the reverse pass through the
+unrolled learner written by hand:
+
+* forward: θ_{t+1} = θ_t − s_t ∇L(θ_t; X), L the weighted mean logistic loss
+  (plus an optional ridge term), for t = 0..T−1;
+* reverse: with θ̄_T = ∂U/∂θ_T, for t = T−1..0
+  X̄ += −s_t ∂(θ̄_{t+1}·∇L(θ_t; X))/∂X  and  θ̄_t = θ̄_{t+1} − s_t H_t θ̄_{t+1},
+  where H_t is the Hessian of L at θ_t. The per-sample term of the first line is
+  the learner's mixed vector–Jacobian product.
+
+Several independent problems that share the base features (different member
+sets, seeds or collective sizes) are solved together as a batch, which turns
+most matrix–vector products into matrix–matrix products.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from platform_abm.errors import InputError, SimulationError
+from platform_abm.utilities import Utility
+
+Array = np.ndarray
+
+StepRule = Callable[[int], float]
+
+
+def notebook_step(i: int) -> float:
+    """Step size of the figure-3 notebook at iteration ``i``: max(1e-3, 1/(i+1))."""
+    return max(1e-3, 1.0 / (i + 1))
+
+
+def constant_step(lr: float) -> StepRule:
+    """A constant step-size rule (the figure-2 notebook uses lr = 0.1).
+
+    Args:
+        lr: The step size.
+
+    Returns:
+        A function of the iteration index returning ``lr``.
+    """
+
+    def rule(i: int) -> float:
+        return lr
+
+    return rule
+
+
+def _sigmoid_into(z: Array, out: Array) -> Array:
+    """σ(z) = ½ + ½·tanh(z/2) written into ``out`` (no temporaries, no overflow)."""
+    np.multiply(z, 0.5, out=out)
+    np.tanh(out, out=out)
+    np.multiply(out, 0.5, out=out)
+    np.add(out, 0.5, out=out)
+    return out
+
+
+@dataclass
+class UnrolledGD:
+    """Full-batch gradient descent on the logistic loss with a fixed step budget.
+
+    Objective Σ_i w_i ℓ(x_i, y_i; θ) + (reg/2)||θ||², weights summing to one.
+
+    Args:
+        steps: Number of gradient steps T.
+        step_rule: Step size as a function of the iteration index.
+        reg: Ridge penalty (the notebooks use 0).
+    """
+
+    steps: int = 100
+    step_rule: StepRule = notebook_step
+    reg: float = 0.0
+
+    def step_sizes(self) -> Array:
+        """The T step sizes s_0..s_{T−1}."""
+        return np.array([self.step_rule(i) for i in range(self.steps)], dtype=float)
+
+
+@dataclass
+class Trajectory:
+    """Stored forward pass of a batch of unrolled learners.
+
+    Attributes:
+        thetas: Iterates θ_0..θ_T, shape (T+1, B, d).
+        probs: Predicted probabilities σ(x_i·θ_t) for t < T, shape (T, B, n).
+    """
+
+    thetas: Array
+    probs: Array
+
+    @property
+    def final(self) -> Array:
+        """The learned parameters θ_T of every problem, shape (B, d)."""
+        return self.thetas[-1]
+
+
+def _scores_into(
+    theta: Array, XT: Array, delta: Array, column: int, out: Array, tmp: Array
+) -> Array:
+    """x'_i·θ for every problem, θ X0ᵀ plus the column edit times θ_column, into ``out``."""
+    np.matmul(theta, XT, out=out)
+    np.multiply(delta, theta[:, column : column + 1], out=tmp)
+    np.add(out, tmp, out=out)
+    return out
+
+
+def unrolled_forward(
+    learner: UnrolledGD,
+    X: Array,
+    y: Array,
+    delta: Array,
+    column: int,
+    weights: Array | None = None,
+    theta0: Array | None = None,
+) -> Trajectory:
+    """Run the unrolled learner on a batch of edited data sets.
+
+    Problem b trains on X with ``delta[b]`` added to column ``column``.
+
+    Args:
+        learner: Step budget, step rule and ridge penalty.
+        X: Base features, shape (n, d).
+        y: Labels, shape (n,).
+        delta: Edits of the column, shape (B, n) (zero for non-members).
+        column: Edited column.
+        weights: Sample weights (normalised to one); uniform by default.
+        theta0: Starting parameters, shape (d,); zero by default.
+
+    Returns:
+        The stored trajectory.
+    """
+    n, d = X.shape
+    dt = X.dtype
+    w = np.full(n, 1.0 / n) if weights is None else np.asarray(weights, float) / np.sum(weights)
+    Xw = X * w.astype(dt)[:, None]  # weights folded into the gradient's matrix product
+    delta_w = delta * w.astype(dt)
+    XT = np.ascontiguousarray(X.T)
+    batch = delta.shape[0]
+    theta = np.zeros((batch, d), dt)
+    if theta0 is not None:
+        theta[:] = np.asarray(theta0, dt)
+    sizes = learner.step_sizes()
+    thetas = np.empty((learner.steps + 1, batch, d), dt)
+    probs = np.empty((learner.steps, batch, n), dt)
+    z = np.empty((batch, n), dt)
+    tmp = np.empty((batch, n), dt)
+    thetas[0] = theta
+    for t, s in enumerate(sizes):
+        _scores_into(theta, XT, delta, column, z, tmp)
+        p = _sigmoid_into(z, probs[t])
+        np.subtract(p, y, out=tmp)
+        grad = tmp @ Xw
+        grad[:, column] += np.einsum("bn,bn->b", tmp, delta_w)
+        if learner.reg:
+            grad += learner.reg * theta
+        theta = theta - s * grad
+        thetas[t + 1] = theta
+    if not np.all(np.isfinite(theta)):
+        raise SimulationError("the unrolled gradient descent diverged (step size too large?)")
+    return Trajectory(thetas=thetas, probs=probs)
+
+
+def unrolled_backward(
+    learner: UnrolledGD,
+    X: Array,
+    y: Array,
+    delta: Array,
+    column: int,
+    trajectory: Trajectory,
+    theta_bar: Array,
+    weights: Array | None = None,
+) -> Array:
+    """Reverse pass: gradient of a function of θ_T with respect to the column edits.
+
+    Args:
+        learner: The learner that produced ``trajectory``.
+        X: Base features, shape (n, d).
+        y: Labels, shape (n,).
+        delta: Edits of the column, shape (B, n).
+        column: Edited column.
+        trajectory: The stored forward pass.
+        theta_bar: ∂F/∂θ_T for every problem, shape (B, d).
+        weights: The sample weights of the forward pass.
+
+    Returns:
+        ∂F/∂delta through the learner, shape (B, n) (the direct dependence of F
+        on the data is not included).
+    """
+    n, _ = X.shape
+    dt = X.dtype
+    w = np.full(n, 1.0 / n) if weights is None else np.asarray(weights, float) / np.sum(weights)
+    w = w.astype(dt)
+    XT = np.ascontiguousarray(X.T)
+    sizes = learner.step_sizes()
+    bar = np.array(theta_bar, dtype=dt)
+    delta_bar = np.zeros(delta.shape, dt)
+    v = np.empty(delta.shape, dt)
+    curv = np.empty(delta.shape, dt)
+    tmp = np.empty(delta.shape, dt)
+    for t in range(learner.steps - 1, -1, -1):
+        s = sizes[t]
+        theta_t = trajectory.thetas[t]
+        p = trajectory.probs[t]
+        # v_i = x'_i·θ̄; curv_i = w_i σ'_i v_i gives H_t θ̄ = Σ_i curv_i x'_i.
+        _scores_into(bar, XT, delta, column, v, tmp)
+        np.subtract(1.0, p, out=curv)
+        np.multiply(curv, p, out=curv)
+        np.multiply(curv, w, out=curv)
+        np.multiply(curv, v, out=curv)
+        # ∂(θ̄·∇L)/∂x'_{i,column} = curv_i θ_column + w_i (σ_i − y_i) θ̄_column
+        np.multiply(curv, -s * theta_t[:, column : column + 1], out=tmp)
+        np.add(delta_bar, tmp, out=delta_bar)
+        np.subtract(p, y, out=tmp)
+        np.multiply(tmp, w, out=tmp)
+        np.multiply(tmp, -s * bar[:, column : column + 1], out=tmp)
+        np.add(delta_bar, tmp, out=delta_bar)
+        h_bar = curv @ X
+        h_bar[:, column] += np.einsum("bn,bn->b", curv, delta)
+        if learner.reg:
+            h_bar += learner.reg * bar
+        bar = bar - s * h_bar
+    return delta_bar
+
+
+@dataclass
+class Adam:
+    """Adam for *maximisation*, the update of torch.optim.Adam on −U.
+
+    Args:
+        lr: Learning rate.
+        beta1: First-moment decay.
+        beta2: Second-moment decay.
+        eps: Denominator offset.
+    """
+
+    lr: float = 0.01
+    beta1: float = 0.9
+    beta2: float = 0.999
+    eps: float = 1e-8
+    _m: Array | None = field(default=None, repr=False)
+    _v: Array | None = field(default=None, repr=False)
+    _t: int = field(default=0, repr=False)
+
+    def step(self, params: Array, grad: Array) -> Array:
+        """Return params moved uphill along ``grad`` by one Adam step."""
+        if self._m is None or self._v is None:
+            self._m = np.zeros_like(params)
+            self._v = np.zeros_like(params)
+        self._t += 1
+        self._m = self.beta1 * self._m + (1.0 - self.beta1) * grad
+        self._v = self.beta2 * self._v + (1.0 - self.beta2) * grad**2
+        m_hat = self._m / (1.0 - self.beta1**self._t)
+        v_hat = self._v / (1.0 - self.beta2**self._t)
+        return params + self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+
+
+@dataclass
+class NotebookResult:
+    """Outcome of :func:`solve_free_edit_notebook` for a batch of problems.
+
+    Attributes:
+        delta: Final edits of the column, shape (B, n) (zero off the members).
+        theta: The unrolled learner's parameters on the final data, shape (B, d).
+        utility: Members' mean utility at the final data, shape (B,).
+        history: Members' mean utility before every Adam step, shape (iters, B).
+    """
+
+    delta: Array
+    theta: Array
+    utility: Array
+    history: Array
+
+
+def _members_objective(
+    utility: Utility | Sequence[Utility],
+    theta: Array,
+    X: Array,
+    y: Array,
+    delta: Array,
+    column: int,
+    masks: Array,
+) -> tuple[Array, Array, Array]:
+    """Members' mean utility, its θ-gradient and its direct gradient in the edits.
+
+    ``utility`` is one utility for every problem or one per problem. The
+    utility is evaluated in float64 whatever the precision of the passes.
+    """
+    batch = masks.shape[0]
+    values = np.empty(batch)
+    theta_bar = np.empty(theta.shape)
+    direct = np.zeros(delta.shape)
+    for b in range(batch):
+        u = utility[b] if isinstance(utility, list | tuple) else utility
+        idx = np.flatnonzero(masks[b])
+        base = np.asarray(X[idx], dtype=float)
+        Xb = base.copy()
+        Xb[:, column] += delta[b, idx]
+        yb = np.asarray(y[idx], dtype=float)
+        th = np.asarray(theta[b], dtype=float)
+        values[b] = float(np.mean(u.value(th, Xb, yb, base)))
+        theta_bar[b] = np.mean(u.grad_theta(th, Xb, yb, base), axis=0)
+        direct[b, idx] = u.grad_x(th, Xb, yb, base)[:, column] / len(idx)
+    return values, theta_bar.astype(X.dtype), direct.astype(X.dtype)
+
+
+def solve_free_edit_notebook(
+    X: Array,
+    y: Array,
+    masks: Array,
+    column: int,
+    utility: Utility | Sequence[Utility],
+    learner: UnrolledGD | None = None,
+    iterations: int = 250,
+    lr: float = 0.01,
+    weights: Array | None = None,
+    callback: Callable[[int, Array], None] | None = None,
+    dtype: type = np.float64,
+) -> NotebookResult:
+    """The notebooks' collective solver: Adam on the members' column through unrolled GD.
+
+    Every problem b has its own members (``masks[b]``); each member's value in
+    ``column`` is a free variable, initialised at the base value. Adam ascends
+    the members' mean utility U_b = mean_{i ∈ members} u(x'_i; θ_T(X')), where
+    θ_T is the unrolled learner trained on the whole population with the
+    members' edits.
+
+    Args:
+        X: Base features, shape (n, d).
+        y: Labels, shape (n,).
+        masks: Members of every problem, boolean array of shape (B, n).
+        column: The editable column.
+        utility: The members' utility (or one per problem).
+        learner: The unrolled learner (default: the figure-3 notebook's,
+            100 steps of max(1e-3, 1/(i+1)) from θ0 = 0).
+        iterations: Number of Adam steps.
+        lr: Adam learning rate.
+        weights: Sample weights of the learner.
+        callback: Called as ``callback(iteration, utilities)`` after every step.
+        dtype: Floating type of the unrolled passes (float32 halves the time;
+            torch's default precision).
+
+    Returns:
+        The final edits, parameters, utilities and the utility history.
+
+    Raises:
+        InputError: If a problem has no member or the column is out of range.
+    """
+    masks = np.atleast_2d(np.asarray(masks, dtype=bool))
+    if masks.shape[1] != X.shape[0]:
+        raise InputError("collective.members", masks.shape, f"masks over {X.shape[0]} users")
+    if not masks.any(axis=1).all():
+        raise InputError("collective.members", "empty", "at least one member per problem")
+    if not 0 <= column < X.shape[1]:
+        raise InputError("collective.strategy.features", column, f"a column in 0..{X.shape[1] - 1}")
+    learner = learner or UnrolledGD()
+    X = np.asarray(X, dtype=dtype)
+    y = np.asarray(y, dtype=dtype)
+    delta = np.zeros(masks.shape, dtype=dtype)
+    adam = Adam(lr=lr)
+    history = np.empty((iterations, masks.shape[0]))
+    for it in range(iterations):
+        traj = unrolled_forward(learner, X, y, delta, column, weights)
+        values, theta_bar, direct = _members_objective(
+            utility, traj.final, X, y, delta, column, masks
+        )
+        history[it] = values
+        grad = direct + unrolled_backward(learner, X, y, delta, column, traj, theta_bar, weights)
+        delta = np.where(masks, adam.step(delta, grad), 0.0).astype(dtype)
+        if callback is not None:
+            callback(it, values)
+    traj = unrolled_forward(learner, X, y, delta, column, weights)
+    values, _, _ = _members_objective(utility, traj.final, X, y, delta, column, masks)
+    return NotebookResult(delta=delta, theta=traj.final, utility=values, history=history)
+
+
+def members_masks(
+    n: int, fractions: Sequence[float], seeds: Sequence[int], pool: Array | None = None
+) -> Array:
+    """Random member sets, one per (fraction, seed) pair, fraction-major.
+
+    Args:
+        n: Population size.
+        fractions: Collective sizes α (share of ``pool``).
+        seeds: Seeds of the numpy Generators drawing the members.
+        pool: Indices members are drawn from (default: everybody).
+
+    Returns:
+        Boolean masks of shape (len(fractions)·len(seeds), n).
+    """
+    pool = np.arange(n) if pool is None else np.asarray(pool)
+    out = np.zeros((len(fractions) * len(seeds), n), dtype=bool)
+    for a, frac in enumerate(fractions):
+        for s, seed in enumerate(seeds):
+            size = max(1, round(frac * len(pool)))
+            chosen = np.random.default_rng(seed).choice(pool, size, replace=False)
+            out[a * len(seeds) + s, chosen] = True
+    return out
+
+
+@dataclass
+class ShiftResult:
+    """Outcome of :func:`solve_shift_notebook` for a batch of problems.
+
+    Attributes:
+        eta: Final shift of every problem, shape (B,).
+        theta: The unrolled learner's parameters on the final data, shape (B, d).
+        utility: Members' mean utility at the final data, shape (B,).
+        history: Members' mean utility before every Adam step, shape (iters, B).
+    """
+
+    eta: Array
+    theta: Array
+    utility: Array
+    history: Array
+
+
+def solve_shift_notebook(
+    X: Array,
+    y: Array,
+    masks: Array,
+    column: int,
+    utility: Utility | Sequence[Utility],
+    learner: UnrolledGD | None = None,
+    iterations: int = 250,
+    lr: float = 0.01,
+    weights: Array | None = None,
+    direction: float = 1.0,
+    callback: Callable[[int, Array], None] | None = None,
+    dtype: type = np.float64,
+) -> ShiftResult:
+    """Adam on a shared shift x'_column = x_column + η·μ of the members, through unrolled GD.
+
+    Same as :func:`solve_free_edit_notebook` except that all members of a
+    problem move by the same η (one parameter per problem), initialised at 0.
+
+    Args:
+        X: Base features, shape (n, d).
+        y: Labels, shape (n,).
+        masks: Members of every problem, boolean (B, n).
+        column: The shifted column.
+        utility: The members' utility (or one per problem).
+        learner: The unrolled learner (default: the figure-3 notebook's).
+        iterations: Number of Adam steps.
+        lr: Adam learning rate.
+        weights: Sample weights of the learner.
+        direction: μ, the shift per unit of η.
+        callback: Called as ``callback(iteration, utilities)`` after every step.
+        dtype: Floating type of the unrolled passes.
+
+    Returns:
+        Final η, parameters, utilities and the utility history.
+    """
+    masks = np.atleast_2d(np.asarray(masks, dtype=bool))
+    if not masks.any(axis=1).all():
+        raise InputError("collective.members", "empty", "at least one member per problem")
+    learner = learner or UnrolledGD()
+    X = np.asarray(X, dtype=dtype)
+    y = np.asarray(y, dtype=dtype)
+    unit = (masks * float(direction)).astype(dtype)
+    eta = np.zeros(masks.shape[0])
+    adam = Adam(lr=lr)
+    history = np.empty((iterations, masks.shape[0]))
+    for it in range(iterations):
+        delta = eta[:, None] * unit
+        traj = unrolled_forward(learner, X, y, delta, column, weights)
+        values, theta_bar, direct = _members_objective(
+            utility, traj.final, X, y, delta, column, masks
+        )
+        history[it] = values
+        grad = direct + unrolled_backward(learner, X, y, delta, column, traj, theta_bar, weights)
+        eta = adam.step(eta, np.sum(grad * unit, axis=1, dtype=float))
+        if callback is not None:
+            callback(it, values)
+    delta = eta[:, None] * unit
+    traj = unrolled_forward(learner, X, y, delta, column, weights)
+    values, _, _ = _members_objective(utility, traj.final, X, y, delta, column, masks)
+    return ShiftResult(eta=eta, theta=traj.final, utility=values, history=history)
