@@ -56,7 +56,7 @@ def make_state(
     n = len(y)
     order = rng.permutation(n)
     X, y = np.ascontiguousarray(X[order]), y[order]
-    n_collective = int(round(collective_share * n))
+    n_collective = round(collective_share * n)
     counts = np.floor(np.asarray(fractions) * (n - n_collective)).astype(int)
     counts[-1] = n - n_collective - counts[:-1].sum()
     bounds = np.cumsum([n_collective, *counts])
@@ -69,9 +69,16 @@ def make_state(
         report[:, strategic] += 0.5 * mean_negative
     theta = ExactLogistic().fit(X, y).coef_
     return ReferenceState(
-        X_base=X, X=X.copy(), y=y, epsilon=0.5 * np.exp(0.5 * rng.standard_normal(n)),
-        strategic=strategic, blocks=blocks, collective=collective, collective_report=report,
-        theta=theta, anticipated=[theta],
+        X_base=X,
+        X=X.copy(),
+        y=y,
+        epsilon=0.5 * np.exp(0.5 * rng.standard_normal(n)),
+        strategic=strategic,
+        blocks=blocks,
+        collective=collective,
+        collective_report=report,
+        theta=theta,
+        anticipated=[theta],
     )
 
 
@@ -104,8 +111,11 @@ def reference_round(state: ReferenceState, learner: ExactLogistic) -> dict[str, 
     drift = float(np.linalg.norm(theta - state.theta))
     state.theta = theta
     z = state.X @ theta
-    record = {"drift": drift, "loss": learner.objective(theta, state.X, state.y),
-              "accuracy": float(np.mean((z > 0) == (state.y > 0.5)))}
+    record = {
+        "drift": drift,
+        "loss": learner.objective(theta, state.X, state.y),
+        "accuracy": float(np.mean((z > 0) == (state.y > 0.5))),
+    }
     for level, block in state.blocks.items():
         cost = np.sum((state.X[block] - state.X_base[block]) ** 2, axis=1) / (2 * eps[block])
         record[f"utility_level_{level}"] = float(np.mean(-z[block] - cost))

@@ -68,8 +68,15 @@ def _model_kwargs(n: int, d: int, levels: tuple[float, ...], collective: bool) -
     }
 
 
-def measure(n: int, d: int, levels: tuple[float, ...], rounds: int, naive: bool,
-            collective: bool, profile: bool) -> dict:
+def measure(
+    n: int,
+    d: int,
+    levels: tuple[float, ...],
+    rounds: int,
+    naive: bool,
+    collective: bool,
+    profile: bool,
+) -> dict:
     """Build one model and time its rounds (run inside a fresh process)."""
     from numpy_reference import make_state, reference_round
 
@@ -90,8 +97,12 @@ def measure(n: int, d: int, levels: tuple[float, ...], rounds: int, naive: bool,
         model.step()
         times.append(time.perf_counter() - start)
     result = {
-        "n": n, "d": d, "K": len(levels) - 1, "build_s": build,
-        "round_s": float(np.median(times)), "peak_rss_mib": _rss_mib(),
+        "n": n,
+        "d": d,
+        "K": len(levels) - 1,
+        "build_s": build,
+        "round_s": float(np.median(times)),
+        "peak_rss_mib": _rss_mib(),
         "bytes_per_user": (after_build - before) * 2**20 / n,
     }
     if profile:
@@ -110,8 +121,13 @@ def measure(n: int, d: int, levels: tuple[float, ...], rounds: int, naive: bool,
         result["naive_round_s"] = time.perf_counter() - start
     del model
     fractions = tuple(np.asarray(levels[1:]) / np.sum(levels[1:]))
-    state = make_state(population.X, population.y, np.array([0, 1, 2]), (0.0, *fractions),
-                       0.1 if collective else 0.0)
+    state = make_state(
+        population.X,
+        population.y,
+        np.array([0, 1, 2]),
+        (0.0, *fractions),
+        0.1 if collective else 0.0,
+    )
     learner = ExactLogistic()
     reference_round(state, learner)
     ref_times = []
@@ -124,8 +140,9 @@ def measure(n: int, d: int, levels: tuple[float, ...], rounds: int, naive: bool,
 
 
 def _child(args: list[str]) -> dict:
-    output = subprocess.run([sys.executable, __file__, "--child", *args], capture_output=True,
-                            text=True, check=True)
+    output = subprocess.run(
+        [sys.executable, __file__, "--child", *args], capture_output=True, text=True, check=True
+    )
     return json.loads(output.stdout.strip().splitlines()[-1])
 
 
@@ -138,33 +155,57 @@ def main() -> None:
     if args.child:
         n, d, k, rounds, naive, collective, profile = args.child
         levels = (0.1, *([0.9 / int(k)] * int(k)))
-        print(json.dumps(measure(int(n), int(d), levels, int(rounds), naive == "1",
-                                 collective == "1", profile == "1")))
+        print(
+            json.dumps(
+                measure(
+                    int(n),
+                    int(d),
+                    levels,
+                    int(rounds),
+                    naive == "1",
+                    collective == "1",
+                    profile == "1",
+                )
+            )
+        )
         return
 
     sizes = [10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000]
     print("PlatformModel scale (levels 0–3, 10% collective with a fixed strategy, d = 10)")
-    header = (f"{'N':>9} {'build s':>8} {'round s':>8} {'numpy s':>8} {'÷numpy':>7} "
-              f"{'naive s':>8} {'naive÷':>7} {'peak MiB':>9} {'B/user':>7}")
+    header = (
+        f"{'N':>9} {'build s':>8} {'round s':>8} {'numpy s':>8} {'÷numpy':>7} "
+        f"{'naive s':>8} {'naive÷':>7} {'peak MiB':>9} {'B/user':>7}"
+    )
     print(header)
     profile = ""
     for n in sizes:
         naive = n <= 100_000
-        row = _child([str(n), "10", "3", "3", "1" if naive else "0", "1",
-                      "1" if n == sizes[-1] else "0"])
+        row = _child(
+            [str(n), "10", "3", "3", "1" if naive else "0", "1", "1" if n == sizes[-1] else "0"]
+        )
         profile = row.get("profile", profile)
         naive_s = row.get("naive_round_s")
-        print(f"{n:>9} {row['build_s']:>8.2f} {row['round_s']:>8.3f} "
-              f"{row['reference_round_s']:>8.3f} {row['round_s'] / row['reference_round_s']:>7.2f} "
-              f"{(f'{naive_s:.2f}' if naive_s else '-'):>8} "
-              f"{(f'{naive_s / row['round_s']:.0f}x' if naive_s else '-'):>7} "
-              f"{row['peak_rss_mib']:>9.0f} {row['bytes_per_user']:>7.0f}")
+        print(
+            f"{n:>9} {row['build_s']:>8.2f} {row['round_s']:>8.3f} "
+            f"{row['reference_round_s']:>8.3f} {row['round_s'] / row['reference_round_s']:>7.2f} "
+            f"{(f'{naive_s:.2f}' if naive_s else '-'):>8} "
+            f"{(f'{naive_s / row["round_s"]:.0f}x' if naive_s else '-'):>7} "
+            f"{row['peak_rss_mib']:>9.0f} {row['bytes_per_user']:>7.0f}"
+        )
     n_grid = 100_000
     print(f"\nround time (s) at N = {n_grid:,} against levels K (d = 10) and features d (K = 3)")
-    print(" ".join(f"K={k}: {_child([str(n_grid), '10', str(k), '3', '0', '0', '0'])['round_s']:.3f}"
-                   for k in (1, 2, 3, 4, 5)))
-    print(" ".join(f"d={d}: {_child([str(n_grid), str(d), '3', '3', '0', '0', '0'])['round_s']:.3f}"
-                   for d in (5, 10, 20, 40)))
+    print(
+        " ".join(
+            f"K={k}: {_child([str(n_grid), '10', str(k), '3', '0', '0', '0'])['round_s']:.3f}"
+            for k in (1, 2, 3, 4, 5)
+        )
+    )
+    print(
+        " ".join(
+            f"d={d}: {_child([str(n_grid), str(d), '3', '3', '0', '0', '0'])['round_s']:.3f}"
+            for d in (5, 10, 20, 40)
+        )
+    )
     print(f"\nprofile of one round at N = {sizes[-1]:,} (cumulative time)")
     print(profile)
 
