@@ -23,6 +23,7 @@ the same sample weights, divided by Σ_i w_i.
 
 from __future__ import annotations
 
+import warnings
 from abc import ABC, abstractmethod
 from typing import Any
 
@@ -115,7 +116,10 @@ def _newton_step(hess: Array, grad: Array) -> Array:
     damping = 0.0
     for _ in range(12):
         try:
-            return linalg.solve(hess + damping * np.eye(len(grad)), grad, assume_a="pos")
+            with warnings.catch_warnings():
+                # ill-conditioned but factorisable: the line search keeps the step safe
+                warnings.simplefilter("ignore", linalg.LinAlgWarning)
+                return linalg.solve(hess + damping * np.eye(len(grad)), grad, assume_a="pos")
         except (linalg.LinAlgError, ValueError):
             if not np.isfinite(scale):
                 break

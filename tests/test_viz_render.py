@@ -285,20 +285,24 @@ def test_collective_metrics_show_only_with_a_collective():
     _, rc = solara.render(CollectiveMetrics(model), handle_error=False)
     assert not rc.find(v.Html, class_="pabm-collectives").widgets
 
-    # The same model dressed as one with a collective "c" of 30 members.
-    model.collective_names = ["c"]
-    model.collective_ids[:30] = 0
-    model.levels[:30] = -1
-    model.round_record = {"B_c": 0.125, "phi_c": -2.5, "psi_c": 0.75}
+    # A real collective, as the sidebar builds it for α = 0.2 and λ = 0.5.
+    model = PageModel(base=SMALL, alpha=0.2, collective_lambda=0.5, seed="3")
+    assert isinstance(model, PlatformModel), getattr(model, "message", "")
+    assert model.collective_names == ["collective"]
+    members = int(np.sum(model.collective_ids == 0))
+    assert members == 300  # 20% of 1500
+    model.step()
+    record = model.round_record
+    assert {"B_collective", "phi_collective", "psi_collective"} <= set(record)
     _, rc = solara.render(CollectiveMetrics(model), handle_error=False)
     table = widget_text(rc.find(v.Html, class_="pabm-collectives").widget)
-    # Rendered Markdown: the member count and the three values.
-    for expected in ("30", "0.125", "-2.5", "0.75"):
-        assert expected in table
+    assert str(members) in table
+    for key in ("B_collective", "phi_collective", "psi_collective"):
+        assert f"{record[key]:.4g}" in table or f"{record[key]:.3g}" in table
     graph = figures.group_graph(model, sample=60)
     hubs = {n for n, kind in graph.nodes(data="kind") if kind == "group"}
-    assert hubs == {"collective c", "level 1", "level 2"}
-    assert graph.nodes["collective c"]["size"] == 30
+    assert hubs == {"collective collective", "level 1", "level 2"}
+    assert graph.nodes["collective collective"]["size"] == members
 
 
 def test_status_line_names_the_status_and_regime():

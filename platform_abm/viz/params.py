@@ -77,7 +77,6 @@ def collectives_available() -> bool:
     """Whether this installation has the collective code the model needs for collectives."""
     try:
         from platform_abm.collective import (  # noqa: F401
-            PLAN_METRICS,
             CollectiveSpec,
             plan_collective,
             select_members,
@@ -403,9 +402,9 @@ def default_collective(
 ) -> dict[str, Any]:
     """The collective the page adds when the scenario has none.
 
-    A random fraction α of the users shifts the strategic features, each by at
-    most ``budget`` (the users' ε), to maximise the alignment utility
-    ℓ − λ·||θ||² through the platform's response (SPEC.md §4).
+    A random fraction α of the users shifts the strategic features together
+    (one shared η, at most ``budget``, the users' ε) to maximise the alignment
+    utility ℓ − λ·||θ||² through the platform's response (SPEC.md §4).
 
     Args:
         alpha: Fraction of the users in the collective.
@@ -419,7 +418,13 @@ def default_collective(
     return {
         "name": DEFAULT_COLLECTIVE_NAME,
         "members": {"fraction": alpha},
-        "strategy": {"family": "shift", "features": list(features), "budget": budget},
+        "strategy": {
+            "family": "shift",
+            "features": list(features),
+            "direction": "ones",
+            "shared": True,
+            "budget": budget,
+        },
         "utility": {"kind": DEFAULT_COLLECTIVE_UTILITY, "lambda": lam},
     }
 
