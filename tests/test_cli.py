@@ -70,6 +70,47 @@ def test_same_seed_gives_identical_tables(tmp_path):
     assert not other.equals(tables[0])
 
 
+COLLECTIVE = """[population]
+n = 400
+[[collectives]]
+name = "c"
+members = {{ {members} }}
+strategy = {{ family = "shift", features = {features}, direction = "ones", shared = true }}
+utility = {{ kind = "loss-alignment", lambda = 0.5 }}
+"""
+
+
+def test_collective_whose_solve_fails_exits_1_and_writes_nothing(tmp_path, capsys):
+    # a per-feature shift with no budget: the selfish best response is unbounded
+    text = COLLECTIVE.format(
+        members="fraction = 0.2", features='["RevolvingUtilizationOfUnsecuredLines"]'
+    )
+    text = text.replace(', direction = "ones", shared = true', "")
+    code = main(["run", str(_write(tmp_path, text)), "--out", str(tmp_path / "o"), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "unbounded" in err and "Traceback" not in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_collective_scenario_runs_and_records_its_metrics(tmp_path):
+    text = COLLECTIVE.format(
+        members="fraction = 0.2", features='["RevolvingUtilizationOfUnsecuredLines"]'
+    )
+    text = text.replace("shared = true", "shared = true, budget = 0.5")
+    out = tmp_path / "o"
+    assert (
+        main(["run", str(_write(tmp_path, text)), "--rounds", "3", "--out", str(out), "--quiet"])
+        == 0
+    )
+    table = pd.read_csv(out / "rounds.csv")
+    for column in ("utility_c", "count_c", "B_c", "phi_c", "psi_c", "dU_dalpha_c"):
+        assert column in table and table[column].notna().all()
+    assert (table["count_c"] == 80).all()
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["collectives"]["c"]["members"] == 80
+
+
 def _write(tmp_path, text):
     path = tmp_path / "scenario.toml"
     path.write_text(text)
@@ -86,6 +127,15 @@ def _write(tmp_path, text):
         ('[scenario]\nrounds = "many"\n', "scenario.rounds"),
         ('[population]\nsource = "csv"\npath = "nothing.csv"\nlabel = "y"\n', "nothing.csv"),
         ("[scenario\n", "valid TOML"),
+        (
+            COLLECTIVE.format(members="fraction = 1.5", features='["age"]'),
+            "collectives[0].members.fraction",
+        ),
+        (COLLECTIVE.format(members="ids = []", features='["age"]'), "collectives[0].members.ids"),
+        (
+            COLLECTIVE.format(members="fraction = 0.2", features='["age"]'),
+            "collectives[0].strategy.features",
+        ),
     ],
 )
 def test_bad_input_exits_2_with_one_message_and_writes_nothing(tmp_path, text, message, capsys):
