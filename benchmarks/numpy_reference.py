@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from platform_abm.learners import ExactLogistic
+from platform_abm.learners import ExactLogistic, single_threaded_blas
 
 
 @dataclass
@@ -29,6 +29,7 @@ class ReferenceState:
     collective_report: np.ndarray | None
     theta: np.ndarray
     anticipated: list[np.ndarray]
+    scratch: np.ndarray
 
 
 def make_state(
@@ -92,10 +93,15 @@ def reference_round(state: ReferenceState, learner: ExactLogistic) -> dict[str, 
     Returns:
         The round's aggregates.
     """
+    with single_threaded_blas():
+        return _round(state, learner)
+
+
+def _round(state: ReferenceState, learner: ExactLogistic) -> dict[str, float]:
     S, eps = state.strategic, state.epsilon
     depth = max(k for k in state.blocks if state.blocks[k].stop > state.blocks[k].start)
     models = [state.theta]
-    scratch = state.X_base.copy()
+    scratch = state.scratch
     for j in range(1, depth):
         scratch[:, S] = state.X_base[:, S] - eps[:, None] * models[-1][S]
         start = state.anticipated[j] if j < len(state.anticipated) else models[-1]

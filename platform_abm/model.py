@@ -18,7 +18,7 @@ import numpy as np
 from platform_abm import data
 from platform_abm.agents import UserAgent, add_users
 from platform_abm.errors import InputError, SimulationError
-from platform_abm.learners import ExactLogistic, Learner, make_learner
+from platform_abm.learners import ExactLogistic, Learner, make_learner, single_threaded_blas
 from platform_abm.metrics import Regime, classify_regime, drift, largest_remainder_counts
 from platform_abm.responses import anticipated_models, level_k_response
 from platform_abm.utilities import LinearQuadratic
@@ -436,7 +436,15 @@ class PlatformModel(mesa.Model):
         return np.vstack(blocks), np.tile(self.y, len(blocks)), np.concatenate(weights)
 
     def step(self) -> None:
-        """One round: responses, retraining warm-started from θ_t, data collection."""
+        """One round: responses, retraining warm-started from θ_t, data collection.
+
+        BLAS runs single-threaded during the round: its passes over the data are
+        bound by memory bandwidth (see :func:`~platform_abm.learners.single_threaded_blas`).
+        """
+        with single_threaded_blas():
+            self._round()
+
+    def _round(self) -> None:
         if self.status != STATUS_RUNNING:
             return
         try:
