@@ -80,6 +80,7 @@ def make_state(
         collective_report=report,
         theta=theta,
         anticipated=[theta],
+        scratch=X.copy(),
     )
 
 
