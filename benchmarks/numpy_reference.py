@@ -124,6 +124,8 @@ def _round(state: ReferenceState, learner: ExactLogistic) -> dict[str, float]:
         "accuracy": float(np.mean((z > 0) == (state.y > 0.5))),
     }
     for level, block in state.blocks.items():
+        if block.stop == block.start:
+            continue
         cost = np.sum((state.X[block] - state.X_base[block]) ** 2, axis=1) / (2 * eps[block])
         record[f"utility_level_{level}"] = float(np.mean(-z[block] - cost))
     return record
