@@ -15,7 +15,7 @@ starting the workers (that is what a user waits for). It prints:
 
 Usage::
 
-    python benchmarks/batch.py [--workers 2] [--repeat 1] [--scenario FILE]
+    python benchmarks/batch.py [--workers 2] [--repeat 1] [--seeds N] [--scenario FILE]
 """
 
 from __future__ import annotations
@@ -28,12 +28,14 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from platform_abm.batch.runner import execute_sweep, plan_sweep
 from platform_abm.batch.store import SweepStore
+from platform_abm.scenario import read_toml
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEEDUP_TARGET = 1.7
@@ -47,12 +49,16 @@ def cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def timed_sweep(scenario: Path, out: Path, backend: str, workers: int) -> dict[str, object]:
+def timed_sweep(
+    scenario: Path, out: Path, backend: str, workers: int, sweep: dict[str, Any]
+) -> dict[str, object]:
     shutil.rmtree(out, ignore_errors=True)
     load_before = os.getloadavg()[0]
     cpu = cpu_seconds()
     started = time.perf_counter()
-    report = execute_sweep(scenario, out, backend=backend, workers=workers, progress=False)
+    report = execute_sweep(
+        scenario, out, backend=backend, workers=workers, progress=False, sweep=sweep
+    )
     wall = time.perf_counter() - started
     if report.failed:
         raise SystemExit(f"{backend}: {len(report.failed)} runs failed: {report.failed}")
@@ -68,6 +74,20 @@ def timed_sweep(scenario: Path, out: Path, backend: str, workers: int) -> dict[s
         "store_per_run": report.store_time_s / max(report.executed, 1),
         "table": report.table,
     }
+
+
+def describe_mismatch(name: str, reference: pd.DataFrame, table: pd.DataFrame) -> str:
+    """Which runs and columns of a table differ from the reference, and by how much."""
+    if list(table.columns) != list(reference.columns) or len(table) != len(reference):
+        return f"{name}: columns or length differ"
+    differing = [c for c in reference.columns if not table[c].equals(reference[c])]
+    numeric = [c for c in differing if pd.api.types.is_numeric_dtype(reference[c])]
+    rows = (table[numeric] != reference[numeric]).any(axis=1) if numeric else []
+    keys = list(reference.loc[rows, "run_key"]) if numeric else []
+    biggest = max(
+        (float((table[c] - reference[c]).abs().max()) for c in numeric), default=float("nan")
+    )
+    return f"{name}: columns {differing} differ in runs {keys} (largest difference {biggest:.3g})"
 
 
 def store_overhead(scratch: Path, table: pd.DataFrame) -> float:
@@ -90,9 +110,13 @@ def main() -> None:
     parser.add_argument("--scenario", default=str(ROOT / "scenarios" / "sweeps" / "bench.toml"))
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=1, help="rounds of the three backends")
+    parser.add_argument("--seeds", type=int, help="replicates per point (default: the file's)")
     args = parser.parse_args()
     scenario = Path(args.scenario)
-    plan = plan_sweep(scenario)
+    sweep = dict(read_toml(scenario)["sweep"])
+    if args.seeds is not None:
+        sweep["seeds"] = args.seeds
+    plan = plan_sweep(scenario, sweep)
     print(
         f"sweep {scenario.name}: {len(plan.runs)} runs; {os.cpu_count()} CPUs; "
         f"load average at start {os.getloadavg()[0]:.2f}"
@@ -103,16 +127,22 @@ def main() -> None:
         for repeat in range(args.repeat):
             for backend in results:
                 workers = 1 if backend == "serial" else args.workers
-                result = timed_sweep(scenario, scratch / backend, backend, workers)
+                result = timed_sweep(scenario, scratch / backend, backend, workers, sweep)
                 results[backend].append(result)
                 print(
                     f"  [{repeat + 1}] {backend:<6} {result['wall']:7.2f} s wall, "
                     f"{result['cpu']:7.2f} s CPU, load {result['load']:.2f}, "
                     f"median run {result['run_median']:.2f} s (min {result['run_min']:.2f})"
                 )
-        tables = [results[b][-1]["table"] for b in results]
-        identical = all(t.equals(tables[0]) for t in tables[1:])
-        per_write = store_overhead(scratch, tables[0])
+        reference = results["serial"][0]["table"]
+        mismatches = [
+            describe_mismatch(f"{b} [{i + 1}]", reference, r["table"])
+            for b in results
+            for i, r in enumerate(results[b])
+            if not r["table"].equals(reference)
+        ]
+        identical = not mismatches
+        per_write = store_overhead(scratch, reference)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -149,7 +179,9 @@ def main() -> None:
         f"that would allow ~{cpu['serial'] / (cpu['local'] / args.workers):.2f}x for local "
         f"and dask/local ~{cpu['dask'] / cpu['local']:.2f} (an estimate, not a measurement)"
     )
-    print(f"identical tables across backends: {identical}")
+    print(f"identical tables across backends and repeats: {identical}")
+    for line in mismatches:
+        print(f"  {line}")
     print(f"load average at end {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
 
 

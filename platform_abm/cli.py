@@ -219,8 +219,10 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--quiet", action="store_true", help="no progress bar")
     reproduce.set_defaults(handler=_cmd_reproduce)
 
+    from platform_abm.batch.cli import add_commands as add_batch_commands
     from platform_abm.viz.cli import add_commands as add_viz_commands
 
+    add_batch_commands(commands)
     add_viz_commands(commands)
     return parser
 

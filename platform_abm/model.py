@@ -539,7 +539,11 @@ class PlatformModel(mesa.Model):
             "theta": dict(zip(self.feature_names, map(float, self.theta), strict=True)),
             "theta0": dict(zip(self.feature_names, map(float, self.theta0), strict=True)),
             "collectives": {
-                name: {"members": len(plan.members), **self._defined_metrics(plan)}
+                name: {
+                    "members": len(plan.members),
+                    "utility": self.round_record.get(f"utility_{name}", float("nan")),
+                    **self._defined_metrics(plan),
+                }
                 for name, plan in zip(self.collective_names, self._collective_plans, strict=True)
             },
         }

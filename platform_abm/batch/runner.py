@@ -1,0 +1,468 @@
+"""Run a sweep: every (parameter point, replicate) of a scenario, resumably.
+
+A run is: take the base scenario document, set the run's swept values and its
+seed, validate it with its family's validator, build the model, step it until
+``running`` turns False and keep its per-round table (or its last row). Runs are
+identified by deterministic keys, and their seeds come from the sweep seed and
+the key (:mod:`platform_abm.batch.keys`), so the table does not depend on the
+backend, the number of workers or the order in which runs finish.
+
+Each finished run is written to the results folder at once
+(:mod:`platform_abm.batch.store`); re-running the same sweep into the same
+folder skips the runs already done, so a killed sweep resumes where it stopped.
+A run that raises is recorded as failed with its error and the sweep goes on;
+``retry_failed=True`` runs those again. A model that ends in its ``diverged``
+state did not fail: it completed with status ``diverged``, which the table keeps.
+"""
+
+from __future__ import annotations
+
+import copy
+import sys
+import time
+import traceback
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from platform_abm.batch.executors import describe_error, make_backend
+from platform_abm.batch.families import family_name, get_family
+from platform_abm.batch.keys import canonical_json, digest
+from platform_abm.batch.spec import RunSpec, SweepSpec, apply_overrides
+from platform_abm.batch.store import FORMAT, STATE_DONE, STATE_FAILED, STATE_PENDING, SweepStore
+from platform_abm.errors import InputError
+from platform_abm.scenario import read_toml
+
+SCENARIO_TABLE = "scenario"
+
+
+@dataclass(frozen=True)
+class RunTask:
+    """Everything a worker needs to execute one run (picklable, no open resources).
+
+    Attributes:
+        key: Run key.
+        replicate: Replicate number.
+        seed: Model seed.
+        columns: ``(column, cell)`` parameter pairs for the table.
+        family: Model family name.
+        doc: The run's full scenario document (swept values and seed set).
+        base_dir: Folder against which relative data paths are resolved.
+        record: ``last`` or ``rounds``.
+    """
+
+    key: str
+    replicate: int
+    seed: int
+    columns: tuple[tuple[str, Any], ...]
+    family: str
+    doc: dict[str, Any]
+    base_dir: str | None
+    record: str
+
+
+@dataclass
+class RunOutcome:
+    """The result of one run attempt.
+
+    Attributes:
+        key: Run key.
+        ok: Whether the run completed.
+        table: Its rows (None when it failed).
+        error: One-line error of a failed run.
+        traceback: Full traceback of a failed run.
+        wall_time_s: Duration of the attempt.
+    """
+
+    key: str
+    ok: bool
+    table: pd.DataFrame | None = None
+    error: str = ""
+    traceback: str = ""
+    wall_time_s: float = 0.0
+
+
+def execute_run(task: RunTask) -> RunOutcome:
+    """Execute one run and return its rows, or its error (never raises for model errors).
+
+    BLAS is limited to one thread during the run, so parallel workers do not
+    oversubscribe the cores and every backend computes bit-identical results.
+
+    Args:
+        task: The run.
+
+    Returns:
+        The outcome.
+    """
+    from threadpoolctl import threadpool_limits
+
+    started = time.perf_counter()
+    try:
+        with threadpool_limits(limits=1):
+            family = get_family(task.family)
+            scenario = family.validate(task.doc, Path(task.base_dir) if task.base_dir else None)
+            model = family.build(scenario)
+            table = family.run(model)
+        status = str(getattr(model, "status", "completed"))
+        message = str(getattr(model, "message", ""))
+        rows = _run_rows(table, task, status, message)
+    except Exception as exc:
+        return RunOutcome(
+            task.key,
+            False,
+            None,
+            describe_error(exc),
+            traceback.format_exc(),
+            time.perf_counter() - started,
+        )
+    return RunOutcome(task.key, True, rows, wall_time_s=time.perf_counter() - started)
+
+
+def _run_rows(table: pd.DataFrame, task: RunTask, status: str, message: str) -> pd.DataFrame:
+    """The run's rows, led by its key, replicate, seed, status and parameter columns."""
+    meta: dict[str, Any] = {
+        "run_key": task.key,
+        "replicate": task.replicate,
+        "seed": task.seed,
+        "status": status,
+        "message": message,
+        **dict(task.columns),
+    }
+    table = table.reset_index(drop=True)
+    if task.record == "last":
+        table = table.iloc[len(table) - 1 :].reset_index(drop=True)
+    if table.empty:
+        return pd.DataFrame([meta])
+    front = pd.DataFrame({name: [value] * len(table) for name, value in meta.items()})
+    return pd.concat([front, table.drop(columns=[c for c in meta if c in table])], axis=1)
+
+
+@dataclass
+class SweepPlan:
+    """A validated sweep: its base scenario, specification and runs.
+
+    Attributes:
+        name: Scenario name (for progress and default folders).
+        family: Model family.
+        base: Base scenario document without its ``[sweep]`` table.
+        base_dir: Folder against which relative data paths are resolved.
+        spec: The sweep specification.
+        runs: Every run, in grid order.
+        fingerprint: Digest of what determines results besides the parameters.
+        output_dir: The scenario's ``[output] dir``, if any.
+    """
+
+    name: str
+    family: str
+    base: dict[str, Any]
+    base_dir: Path | None
+    spec: SweepSpec
+    runs: list[RunSpec]
+    fingerprint: str
+    output_dir: str | None = None
+
+    def task(self, run: RunSpec) -> RunTask:
+        """The task executing one run."""
+        doc = apply_overrides(self.base, run.params)
+        meta = doc.setdefault(SCENARIO_TABLE, {})
+        meta["seed"] = run.seed
+        return RunTask(
+            run.key,
+            run.replicate,
+            run.seed,
+            run.columns,
+            self.family,
+            doc,
+            str(self.base_dir) if self.base_dir else None,
+            self.spec.record,
+        )
+
+
+def plan_sweep(
+    scenario: str | Path | Mapping[str, Any], sweep: Mapping[str, Any] | SweepSpec | None = None
+) -> SweepPlan:
+    """Read and validate a sweep, including the scenario of every parameter point.
+
+    Args:
+        scenario: A scenario TOML file, or a parsed scenario document (relative
+            data paths are then resolved against the current folder).
+        sweep: A ``[sweep]`` table or specification replacing the scenario's own.
+
+    Returns:
+        The plan.
+
+    Raises:
+        InputError: For an invalid ``[sweep]`` table, or a parameter point whose
+            scenario is invalid (the message names the swept parameter).
+    """
+    if isinstance(scenario, str | Path):
+        doc = read_toml(scenario)
+        base_dir: Path | None = Path(scenario).expanduser().resolve().parent
+    elif isinstance(scenario, Mapping):
+        doc = copy.deepcopy(dict(scenario))
+        base_dir = Path.cwd()
+    else:
+        raise InputError("scenario", scenario, "a TOML file path or a scenario document (dict)")
+    family = get_family(family_name(doc))
+    family.ensure_available()
+    if isinstance(sweep, SweepSpec):
+        spec = sweep
+    else:
+        spec = SweepSpec.from_dict(sweep if sweep is not None else doc.get("sweep"))
+    base = {key: value for key, value in doc.items() if key != "sweep"}
+    meta = base.get(SCENARIO_TABLE, {})
+    if not isinstance(meta, Mapping):
+        raise InputError(SCENARIO_TABLE, meta, "a TOML table")
+    first = None  # the scenario of the first point: the base may lack what the sweep sets
+    for point in spec.points():
+        scenario_of_point = _validate_point(family, base, base_dir, point)
+        first = scenario_of_point if first is None else first
+    sweep_seed = spec.seed if spec.seed is not None else int(first.seed)
+    fingerprint = digest(
+        canonical_json(
+            {
+                "format": FORMAT,
+                "family": family.name,
+                "scenario": base,
+                "seed": sweep_seed,
+                "seed_mode": spec.seed_mode,
+                "record": spec.record,
+            }
+        )
+    )
+    return SweepPlan(
+        name=str(getattr(first, "name", "sweep")),
+        family=family.name,
+        base=base,
+        base_dir=base_dir,
+        spec=spec,
+        runs=spec.runs(sweep_seed),
+        fingerprint=fingerprint,
+        output_dir=getattr(first, "output_dir", None),
+    )
+
+
+def _validate_point(
+    family: Any, base: dict[str, Any], base_dir: Path | None, point: tuple[tuple[str, Any], ...]
+) -> Any:
+    """Validate one point's scenario (returned); name the swept parameter in an error."""
+    try:
+        return family.validate(apply_overrides(base, point), base_dir)
+    except InputError as exc:
+        for path, value in point:
+            if (
+                exc.field == path
+                or exc.field.startswith(f"{path}.")
+                or path.startswith(f"{exc.field}.")
+            ):
+                raise InputError(
+                    f"sweep.parameters.{path}", value, f"{exc.allowed} (scenario field {exc.field})"
+                ) from None
+        where = ", ".join(f"{path} = {value!r}" for path, value in point)
+        raise InputError(exc.field, exc.value, f"{exc.allowed} (at sweep point {where})") from None
+
+
+@dataclass
+class SweepReport:
+    """What a sweep command did.
+
+    Attributes:
+        table: Rows of the completed runs of this sweep, sorted by run key then round.
+        out_dir: The results folder.
+        total: Runs in the sweep.
+        skipped: Runs already done before this call.
+        executed: Runs attempted by this call.
+        done: Runs of this sweep completed (now).
+        failed: Failed runs of this sweep: key → one-line error.
+        wall_time_s: Duration of this call.
+        store_time_s: Time spent writing run files and the journal.
+    """
+
+    table: pd.DataFrame
+    out_dir: Path
+    total: int
+    skipped: int
+    executed: int
+    done: int
+    failed: dict[str, str] = field(default_factory=dict)
+    wall_time_s: float = 0.0
+    store_time_s: float = 0.0
+
+
+def _progress_bar(total: int, name: str, enabled: bool) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(
+        total=total,
+        desc=name,
+        unit="run",
+        disable=not enabled,
+        file=sys.stderr,
+        dynamic_ncols=True,
+        leave=True,
+    )
+
+
+def execute_sweep(
+    scenario: str | Path | Mapping[str, Any] | SweepPlan,
+    out_dir: str | Path,
+    backend: str = "local",
+    workers: int = 2,
+    address: str | None = None,
+    retry_failed: bool = False,
+    progress: bool = True,
+    sweep: Mapping[str, Any] | SweepSpec | None = None,
+) -> SweepReport:
+    """Run a sweep into a results folder and report what was done (see :func:`run_sweep`).
+
+    Args:
+        scenario: Scenario TOML file, parsed document with a ``[sweep]`` table,
+            or a plan from :func:`plan_sweep`.
+        out_dir: Results folder (created; resumed when it holds the same sweep).
+        backend: ``serial``, ``local``, ``dask`` or ``ray``.
+        workers: Worker processes (``local``; new Dask or Ray clusters).
+        address: Dask scheduler or Ray cluster address.
+        retry_failed: Also run again the runs recorded as failed.
+        progress: Show a progress bar on standard error.
+        sweep: A ``[sweep]`` table or specification replacing the scenario's own.
+
+    Returns:
+        The report; ``report.table`` holds the completed runs' rows.
+
+    Raises:
+        InputError: For bad options, an invalid sweep or scenario, or a results
+            folder holding something else.
+        KeyboardInterrupt: When interrupted; completed runs stay recorded.
+    """
+    started = time.perf_counter()
+    runner = make_backend(backend, workers, address)
+    plan = scenario if isinstance(scenario, SweepPlan) else plan_sweep(scenario, sweep)
+    with SweepStore.open(
+        out_dir,
+        fingerprint=plan.fingerprint,
+        family=plan.family,
+        scenario=plan.base,
+        sweep=plan.spec.to_dict(),
+    ) as store:
+        wanted = {STATE_FAILED} if retry_failed else set()
+        todo = [run for run in plan.runs if store.state(run.key) in {STATE_PENDING, *wanted}]
+        skipped = sum(store.state(run.key) == STATE_DONE for run in plan.runs)
+        executed = 0
+        bar = _progress_bar(len(todo), plan.name, progress)
+        try:
+            with runner, bar:
+                if skipped and progress:
+                    bar.write(f"{skipped} of {len(plan.runs)} runs already done in {store.root}")
+                tasks = (plan.task(run) for run in todo)
+                done = failed = 0
+                for task, outcome, error in runner.map_unordered(execute_run, tasks):
+                    executed += 1
+                    if outcome is not None and outcome.ok and outcome.table is not None:
+                        store.record_done(
+                            task.key,
+                            outcome.table,
+                            task.replicate,
+                            task.seed,
+                            dict(task.columns),
+                            outcome.wall_time_s,
+                        )
+                        done += 1
+                    else:
+                        store.record_failed(
+                            task.key,
+                            error or (outcome.error if outcome else "unknown error"),
+                            outcome.traceback if outcome else "",
+                            task.replicate,
+                            task.seed,
+                            dict(task.columns),
+                            outcome.wall_time_s if outcome else None,
+                        )
+                        failed += 1
+                    bar.set_postfix(done=done, failed=failed, refresh=False)
+                    bar.update(1)
+        finally:
+            store.write_manifest(plan.runs)
+        keys = [run.key for run in plan.runs]
+        table = store.load_table(keys)
+        failures = {
+            key: store.records[key].error for key in keys if store.state(key) == STATE_FAILED
+        }
+        return SweepReport(
+            table=table,
+            out_dir=store.root,
+            total=len(plan.runs),
+            skipped=skipped,
+            executed=executed,
+            done=sum(store.state(key) == STATE_DONE for key in keys),
+            failed=failures,
+            wall_time_s=time.perf_counter() - started,
+            store_time_s=store.write_seconds,
+        )
+
+
+def run_sweep(
+    scenario: str | Path | Mapping[str, Any],
+    out_dir: str | Path,
+    backend: str = "local",
+    workers: int = 2,
+    address: str | None = None,
+    retry_failed: bool = False,
+    progress: bool = True,
+    sweep: Mapping[str, Any] | SweepSpec | None = None,
+) -> pd.DataFrame:
+    """Run a parameter sweep and return its table.
+
+    Runs already completed in ``out_dir`` are skipped, so calling it again after
+    an interruption finishes the sweep. Failed runs are recorded (see
+    ``manifest.parquet``) and left out of the table; ``retry_failed=True`` runs
+    them again. With ``backend="local"`` (processes started with ``spawn``), a
+    script must guard its entry point with ``if __name__ == "__main__":``.
+
+    Example::
+
+        table = run_sweep("scenarios/sweeps/demo.toml", "results/demo", workers=2)
+        summary = aggregate(table)
+
+    Args:
+        scenario: Scenario TOML file or parsed document with a ``[sweep]`` table.
+        out_dir: Results folder (created; resumed when it holds the same sweep).
+        backend: ``serial``, ``local`` (default), ``dask`` or ``ray``.
+        workers: Worker processes (``local``; new Dask or Ray clusters).
+        address: Dask scheduler (``tcp://HOST:PORT``) or Ray cluster address.
+        retry_failed: Also run again the runs recorded as failed.
+        progress: Show a progress bar (done, failed, time left) on standard error.
+        sweep: A ``[sweep]`` table or specification replacing the scenario's own.
+
+    Returns:
+        One row per completed run (``record = "last"``) or per run and round
+        (``record = "rounds"``): ``run_key``, ``replicate``, ``seed``,
+        ``status``, ``message``, the parameter columns, then the model's
+        columns; sorted by run key, then round.
+
+    Raises:
+        InputError: For bad options, an invalid sweep or scenario, or a results
+            folder holding something else.
+        KeyboardInterrupt: When interrupted; completed runs stay recorded.
+    """
+    return execute_sweep(
+        scenario, out_dir, backend, workers, address, retry_failed, progress, sweep
+    ).table
+
+
+def load_results(out_dir: str | Path) -> pd.DataFrame:
+    """The table of every completed run recorded in a results folder.
+
+    Args:
+        out_dir: A sweep's results folder.
+
+    Returns:
+        The rows, sorted by run key then round; ``attrs["parameters"]`` names
+        the parameter columns.
+
+    Raises:
+        InputError: When the folder holds no sweep.
+    """
+    return SweepStore.read(out_dir).load_table()
