@@ -4,8 +4,8 @@ import shutil
 import pandas as pd
 import pytest
 
-from platform_abm.batch.cli import main
 from platform_abm.batch.store import JOURNAL_FILE, RUNS_DIR, SweepStore
+from platform_abm.cli import main
 
 TINY = """
 [scenario]

@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 from platform_abm.batch import aggregate, load_results, run_sweep
-from platform_abm.batch.cli import main as batch_main
 from platform_abm.batch.runner import execute_sweep
 from platform_abm.batch.store import JOURNAL_FILE, MANIFEST_FILE, RUNS_DIR
+from platform_abm.cli import main as batch_main
 from platform_abm.errors import InputError
 
 # Eight small runs (2 ε × 2 level mixes × 2 seeds) keeping every round: enough

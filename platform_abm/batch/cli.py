@@ -8,15 +8,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from platform_abm.errors import PlatformABMError, SimulationError
-
 EXIT_OK = 0
 EXIT_FAILED_RUNS = 1
-EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 SHOWN_FAILURES = 5
 
@@ -164,35 +160,3 @@ def add_commands(subparsers: Any) -> None:
     plot.add_argument("--logx", action="store_true", help="logarithmic x axis")
     plot.add_argument("--logy", action="store_true", help="logarithmic y axis")
     plot.set_defaults(handler=_cmd_plot)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """A parser with the batch sub-commands only (``python -m platform_abm.batch``)."""
-    parser = argparse.ArgumentParser(
-        prog="platform-abm", description="Parameter sweeps of platform_abm scenarios."
-    )
-    add_commands(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"))
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run one batch sub-command; errors become one line on standard error.
-
-    Args:
-        argv: Arguments (default: ``sys.argv[1:]``).
-
-    Returns:
-        The exit code: 0, 1 (failed runs), 2 (bad input) or 130 (interrupted).
-    """
-    args = build_parser().parse_args(argv)
-    try:
-        return int(args.handler(args))
-    except SimulationError as exc:
-        print(f"platform-abm: error: {exc}", file=sys.stderr)
-        return EXIT_FAILED_RUNS
-    except PlatformABMError as exc:
-        print(f"platform-abm: error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        print("platform-abm: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
