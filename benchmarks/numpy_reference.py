@@ -103,15 +103,17 @@ def _round(state: ReferenceState, learner: ExactLogistic) -> dict[str, float]:
     depth = max(k for k in state.blocks if state.blocks[k].stop > state.blocks[k].start)
     models = [state.theta]
     scratch = state.scratch
+    # consecutive strategic columns are written through a slice (a view, no gather)
+    cols = slice(int(S[0]), int(S[-1]) + 1) if np.all(np.diff(S) == 1) else S
     for j in range(1, depth):
-        scratch[:, S] = state.X_base[:, S] - eps[:, None] * models[-1][S]
+        scratch[:, cols] = state.X_base[:, cols] - eps[:, None] * models[-1][S]
         start = state.anticipated[j] if j < len(state.anticipated) else models[-1]
         models.append(learner.fit(scratch, state.y, warm_start=start).coef_.copy())
     state.anticipated = models
     for level, block in state.blocks.items():
         if level > 0:
             shift = eps[block, None] * models[level - 1][S]
-            state.X[block, S] = state.X_base[block, S] - shift
+            state.X[block, cols] = state.X_base[block, cols] - shift
     if state.collective is not None:
         state.X[state.collective] = state.collective_report
     theta = learner.fit(state.X, state.y, warm_start=state.theta).coef_.copy()

@@ -65,6 +65,7 @@ def logistic_loss(z: Array, y: Array) -> Array:
 
 
 MAX_NEWTON_STEP = 10.0
+HESSIAN_REUSE_MOVE = 1e-6
 GRAM_CHUNK_ROWS = 4096
 _BLAS_CONTROLLER: Any = None
 
@@ -320,13 +321,16 @@ class ExactLogistic(_LogisticObjective):
             return float(np.sum(w * logistic_loss(scores, y)) + 0.5 * np.sum(lam * params**2))
 
         z = X @ theta
-        value = value_at(z, theta)
+        value = None  # the objective, evaluated only when a line search needs it
         previous_move = np.inf
         self.n_iter_ = self.max_iter
         for iteration in range(1, self.max_iter + 1):
             p = expit(z)
             grad = X.T @ (w * (p - y)) + lam * theta
-            hess = weighted_gram(X, w * p * (1.0 - p)) + np.diag(lam)
+            # Once the steps are tiny the Hessian no longer changes noticeably: the
+            # last, confirming step reuses it (a chord step, still converging).
+            if previous_move > HESSIAN_REUSE_MOVE:
+                hess = weighted_gram(X, w * p * (1.0 - p)) + np.diag(lam)
             step = _newton_step(hess, grad)
             # Where the curvature has underflowed (all scores saturated) the Newton
             # step is huge: cap its length so that the line search starts sensibly.
@@ -341,6 +345,8 @@ class ExactLogistic(_LogisticObjective):
             # In the quadratic region the full step is taken without a line search
             # (rounding would hide the decrease anyway); elsewhere backtrack (Armijo).
             if decrement > 1e-12:
+                if value is None:
+                    value = value_at(z, theta)
                 while True:
                     new_value = value_at(z - t * z_step, theta - t * step)
                     if new_value <= value - 0.25 * t * decrement:

@@ -102,8 +102,17 @@ def best_response_linear_quadratic(
     shift = eps[:, None] * theta[strategic][None, :] if eps.ndim else eps * theta[strategic]
     if out is None:
         out = X_base.copy()
-    out[:, strategic] = X_base[:, strategic] - shift
+    columns = _as_slice(strategic)
+    out[:, columns] = X_base[:, columns] - shift
     return out
+
+
+def _as_slice(indices: Array) -> Array | slice:
+    """A run of consecutive column indices as a slice (a view, no gather), else as is."""
+    idx = np.asarray(indices)
+    if idx.ndim == 1 and len(idx) > 0 and np.all(np.diff(idx) == 1):
+        return slice(int(idx[0]), int(idx[-1]) + 1)
+    return idx
 
 
 class LossAlignment(Utility):
