@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -151,8 +151,13 @@ def _run_curation(document: dict[str, Any], args: argparse.Namespace) -> int:
 
 def _cmd_reproduce(args: argparse.Namespace) -> int:
     out_dir = Path(args.out or Path("results") / args.figure)
-    runners: dict[str, Callable[..., Any]] = {}
-    if args.figure == "fig1":
+    if args.figure == "curation":
+        if args.data is not None:
+            raise InputError("--data", args.data, "no data file: curation generates its own")
+        from platform_abm.curation.reproduce import reproduce_curation
+
+        reproduce_curation(out_dir, progress=not args.quiet)
+    elif args.figure == "fig1":
         from platform_abm.reproduce import fig1
 
         fig1.run(
@@ -163,18 +168,17 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
             data_path=args.data,
             progress=not args.quiet,
         )
-    elif args.figure == "curation":
-        from platform_abm.curation.reproduce import reproduce_curation
-
-        reproduce_curation(out_dir, progress=not args.quiet)
     else:
         from importlib import import_module
 
-        runners[args.figure] = import_module(f"platform_abm.reproduce.{args.figure}").run
-        kwargs: dict[str, Any] = {"variant": args.variant, "progress": not args.quiet}
+        kwargs: dict[str, Any] = {
+            "variant": args.variant,
+            "progress": not args.quiet,
+            "data_path": args.data,
+        }
         if args.seeds is not None:
             kwargs["seeds"] = args.seeds
-        runners[args.figure](out_dir, **kwargs)
+        import_module(f"platform_abm.reproduce.{args.figure}").run(out_dir, **kwargs)
     print(f"wrote {out_dir}")
     return 0
 

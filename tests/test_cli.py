@@ -208,3 +208,24 @@ def test_help_everywhere():
         with pytest.raises(SystemExit) as info:
             main(argv)
         assert info.value.code == 0
+
+
+@pytest.mark.parametrize("figure", ["fig2", "fig3", "fig4", "curation"])
+def test_reproduce_honours_or_rejects_data(figure, tmp_path, capsys):
+    # fig2-4 read the credit file given with --data (a missing one is an error, not ignored);
+    # curation needs no data and says so
+    code = main(
+        [
+            "reproduce",
+            figure,
+            "--data",
+            str(tmp_path / "absent.csv"),
+            "--quiet",
+            "--out",
+            str(tmp_path / "o"),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 2
+    assert ("absent.csv" in err) and "Traceback" not in err
+    assert not (tmp_path / "o").exists()

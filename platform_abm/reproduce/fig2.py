@@ -49,6 +49,7 @@ def run(
     variant: str = "notebook",
     seeds: int = 1,
     progress: bool = True,
+    data_path: str | None = None,
     lambdas: tuple[float, ...] = LAMBDAS,
     iterations: int = 250,
 ) -> pd.DataFrame:
@@ -59,6 +60,8 @@ def run(
         variant: ``notebook`` or ``paper``.
         seeds: Unused (the experiment is deterministic); kept for the CLI.
         progress: Show a progress bar.
+        data_path: An explicit copy of the Kaggle credit file (default: as
+            :func:`~platform_abm.data.find_credit_file` finds it).
         lambdas: λ grid.
         iterations: Adam iterations of the notebook variant.
 
@@ -66,7 +69,7 @@ def run(
         One row per (feature, λ).
     """
     check_variant(variant)
-    pop = data.load_credit(seed=0)
+    pop = data.load_credit(data_path, seed=0)
     features = ("age", "#dependents")
     bar = tqdm(total=len(features) * len(lambdas), desc="fig2", disable=not progress)
 

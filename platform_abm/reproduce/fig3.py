@@ -52,6 +52,7 @@ def run(
     variant: str = "notebook",
     seeds: int = 10,
     progress: bool = True,
+    data_path: str | None = None,
     alphas: tuple[float, ...] = ALPHAS,
     iterations: int = 250,
 ) -> pd.DataFrame:
@@ -62,6 +63,8 @@ def run(
         variant: ``notebook`` or ``paper``.
         seeds: Member draws per collective size.
         progress: Show a progress bar.
+        data_path: An explicit copy of the Kaggle credit file (default: as
+            :func:`~platform_abm.data.find_credit_file` finds it).
         alphas: Collective sizes.
         iterations: Adam iterations of the notebook variant.
 
@@ -69,7 +72,7 @@ def run(
         One row per (feature, α) with the mean and standard deviation over seeds.
     """
     check_variant(variant)
-    pop = data.load_credit(seed=0)
+    pop = data.load_credit(data_path, seed=0)
     rows = []
     features = ("age", "#dependents")
     bar = tqdm(total=len(features) * len(alphas), desc="fig3", disable=not progress)

@@ -51,6 +51,7 @@ def run(
     variant: str = "notebook",
     seeds: int = 10,
     progress: bool = True,
+    data_path: str | None = None,
     alphas: tuple[float, ...] = ALPHAS,
 ) -> pd.DataFrame:
     """Compute figure 4 on the real credit data and write ``fig4.png`` and ``fig4.csv``.
@@ -60,6 +61,8 @@ def run(
         variant: ``notebook`` or ``paper``.
         seeds: Number of trials (member draws).
         progress: Show a progress bar.
+        data_path: An explicit copy of the Kaggle credit file (default: as
+            :func:`~platform_abm.data.find_credit_file` finds it).
         alphas: Collective sizes (share of the label-1 users).
 
     Returns:
@@ -67,7 +70,7 @@ def run(
         Ψ zero crossing and maximiser of U.
     """
     check_variant(variant)
-    pop = data.load_credit(seed=0)
+    pop = data.load_credit(data_path, seed=0)
     bar = tqdm(total=len(FIG4_STRATEGIES) * seeds * len(alphas), desc="fig4", disable=not progress)
 
     def tick(done: int) -> None:
