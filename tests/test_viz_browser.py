@@ -1,6 +1,7 @@
-"""End to end: ``solara run`` serves the page, Debian's Chromium drives it through Playwright.
+"""End to end: ``solara run`` serves the pages, Debian's Chromium drives them through Playwright.
 
-The server runs in its own process group on a free loopback port, with the
+The platform page and the curation page are each served by their own server,
+which runs in its own process group on a free loopback port, with the
 command line ``platform-abm viz`` uses, and with Solara's CDN pointed at a
 closed loopback port: an asset missing from the local ``solara-assets`` copy
 then fails the page (and this test) instead of being fetched from the internet.
@@ -54,6 +55,7 @@ strategic_features = [0, 1]
 epsilon = { distribution = "lognormal", median = 0.5, sigma = 0.5 }
 levels = { 1 = 0.5, 2 = 0.5 }
 """
+CURATION_SCENARIO = Path(__file__).resolve().parents[1] / "scenarios/curation/disjoint.toml"
 STARTUP_TIMEOUT = 120.0
 LOCAL_SCHEMES = ("data", "blob")
 
@@ -100,12 +102,8 @@ def chromium():
     return CHROMIUM
 
 
-@pytest.fixture(scope="module")
-def server(chromium, tmp_path_factory):
-    """The page served by ``solara run`` on a free loopback port; yields its URL."""
-    folder = tmp_path_factory.mktemp("viz")
-    scenario = folder / "browser.toml"
-    scenario.write_text(SCENARIO)
+def serve(scenario: Path, folder: Path):
+    """Serve the page of ``scenario`` on a free loopback port; yield its URL, then stop."""
     port = free_port()
     argv, env = solara_command(scenario, host="127.0.0.1", port=port)
     env["SOLARA_ASSETS_CDN"] = f"http://127.0.0.1:{free_port()}/"  # nothing listens there
@@ -120,6 +118,21 @@ def server(chromium, tmp_path_factory):
         yield url
     finally:
         stop(process)
+
+
+@pytest.fixture(scope="module")
+def server(chromium, tmp_path_factory):
+    """The platform page served by ``solara run``; yields its URL."""
+    folder = tmp_path_factory.mktemp("viz")
+    scenario = folder / "browser.toml"
+    scenario.write_text(SCENARIO)
+    yield from serve(scenario, folder)
+
+
+@pytest.fixture(scope="module")
+def curation_server(chromium, tmp_path_factory):
+    """The curation page of the disjoint-regime scenario served by ``solara run``."""
+    yield from serve(CURATION_SCENARIO, tmp_path_factory.mktemp("viz-curation"))
 
 
 @pytest.fixture
@@ -183,13 +196,14 @@ def wait_until_changed(page, css: str, old: bytes, timeout: float = 10.0) -> byt
     return new
 
 
-def open_page(browser, url: str):
+def open_page(browser, url: str, first_plot: str = "pabm-theta"):
+    """A new browser session on the page, once its Step button and ``first_plot`` are shown."""
     context = browser.new_context(viewport={"width": 1500, "height": 1250})
     page = context.new_page()
     traffic = Traffic(page)
     page.goto(url)
     page.get_by_role("button", name="Step").wait_for(timeout=90_000)
-    page.locator("img.pabm-theta").wait_for(timeout=30_000)
+    page.locator(f"img.{first_plot}").wait_for(timeout=30_000)
     return page, traffic
 
 
@@ -243,3 +257,32 @@ def test_page_in_chromium(server, browser):
         assert traffic_.urls, "no request recorded"
         assert traffic_.failed == []
         assert traffic_.outside_loopback() == []
+
+
+def test_curation_page_in_chromium(curation_server, browser):
+    page, traffic = open_page(browser, curation_server, "pabm-heatmap")
+    assert time_shown(page) == "Time: 0.0"
+    page.locator(".pabm-regime", has_text="public disjoint").wait_for(timeout=10_000)
+
+    # Step twice: the time display advances and the heat map of p_t changes each time.
+    heatmap = plot(page, "pabm-heatmap")
+    for round_ in (1, 2):
+        step_to(page, round_)
+        new = wait_until_changed(page, "pabm-heatmap", heatmap)
+        assert new != heatmap, f"the heat map did not change at round {round_}"
+        heatmap = new
+    page.locator(".pabm-curation-round", has_text="round 2 of 100").wait_for(timeout=10_000)
+
+    # A bad seed shows an inline message and keeps the model (time stays at 2).
+    seed = page.get_by_label("Seed")
+    seed.fill("seven")
+    seed.press("Enter")
+    page.get_by_role("button", name="Reset").click()
+    page.locator(".pabm-notice", has_text="seed").wait_for(timeout=10_000)
+    assert time_shown(page) == "Time: 2.0"
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "viz-curation-page.png"), full_page=True)
+    assert traffic.urls, "no request recorded"
+    assert traffic.failed == []
+    assert traffic.outside_loopback() == []

@@ -24,15 +24,11 @@ from platform_abm.scenario import Scenario
 from platform_abm.viz import figures
 from platform_abm.viz.cli import add_commands, solara_command
 from platform_abm.viz.components import COMPONENTS, CollectiveMetrics, StatusLine
-from platform_abm.viz.page import PageModel, PlatformPage, RejectedParameters
-from platform_abm.viz.params import (
-    SCENARIO_ENV_VAR,
-    Controls,
-    model_kwargs,
-    parse_controls,
-    parse_seed,
-    renormalise_levels,
-)
+from platform_abm.viz.page import PageModel, PlatformPage
+from platform_abm.viz.params import Controls, model_kwargs, parse_controls, renormalise_levels
+from platform_abm.viz.scenarios import SCENARIO_ENV_VAR
+from platform_abm.viz.session import RejectedParameters
+from platform_abm.viz.values import parse_seed
 
 PLOT_CLASSES = ("pabm-drift", "pabm-theta", "pabm-utility", "pabm-histogram", "pabm-groups")
 
@@ -353,10 +349,10 @@ def test_viz_command_line(tmp_path):
     assert env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "False"
     with pytest.raises(InputError):
         solara_command(args.scenario, "127.0.0.1", 70_000)
-    curation = tmp_path / "c.toml"
-    curation.write_text('[scenario]\nfamily = "curation"\n')
+    unknown = tmp_path / "u.toml"
+    unknown.write_text('[scenario]\nfamily = "epidemic"\n')
     with pytest.raises(InputError) as err:
-        solara_command(curation)
+        solara_command(unknown)
     assert err.value.field == "scenario.family"
 
 

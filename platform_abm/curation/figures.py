@@ -16,6 +16,22 @@ Array = np.ndarray
 _COLOURS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown")
 
 
+def grid_image(p: np.ndarray, size: int) -> np.ndarray:
+    """A distribution over the grid's cells as the image :func:`draw_heatmap` shows.
+
+    Cell ``i * size + j`` is the point ``(xs[i], ys[j])``
+    (:func:`~platform_abm.curation.rewards.grid_points`); image rows are y.
+
+    Args:
+        p: Probability vector over the ``size²`` cells.
+        size: Grid points per axis.
+
+    Returns:
+        Array of shape ``(size, size)`` indexed ``[iy, ix]``.
+    """
+    return np.asarray(p).reshape(size, size).T
+
+
 def draw_heatmap(
     ax: Axes,
     p: Array,
@@ -38,7 +54,7 @@ def draw_heatmap(
     """
     half = 0.5 * (high - low) / (size - 1)
     image = ax.imshow(
-        np.asarray(p).reshape(size, size).T,
+        grid_image(p, size),
         origin="lower",
         extent=(low - half, high + half, low - half, high + half),
         cmap="viridis",

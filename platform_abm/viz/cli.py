@@ -1,6 +1,7 @@
 """``platform-abm viz [SCENARIO]``: serve the visualization page with ``solara run``.
 
-The command validates the scenario, then runs ``solara run`` on
+The command validates the scenario (a platform or a curation scenario: its
+family chooses the page), then runs ``solara run`` on
 :mod:`platform_abm.viz.app` in a child process bound to a loopback address by
 default, in production mode (no file watching), without opening a browser,
 without Solara's version check or usage statistics, and with the front-end
@@ -19,8 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from platform_abm.errors import InputError
-from platform_abm.scenario import load_scenario
-from platform_abm.viz.params import SCENARIO_ENV_VAR, check_platform_scenario
+from platform_abm.viz.scenarios import SCENARIO_ENV_VAR, load_page_scenario
 
 APP_MODULE = "platform_abm.viz.app"
 """Module that ``solara run`` serves."""
@@ -35,7 +35,8 @@ def solara_command(
     """The command line and environment that serve the page.
 
     Args:
-        scenario: Scenario TOML file the page starts from (None: the built-in default).
+        scenario: Scenario TOML file the page starts from, of the platform or the
+            curation family (None: the built-in platform default).
         host: Address to listen on.
         port: TCP port (0: any free port, chosen by Solara).
 
@@ -43,7 +44,8 @@ def solara_command(
         The argument vector and the full environment of the child process.
 
     Raises:
-        InputError: When the scenario is invalid, or the host or port is not allowed.
+        InputError: When the scenario is invalid or of an unknown family, or the
+            host or port is not allowed.
     """
     if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65_535:
         raise InputError("--port", port, "an integer between 0 and 65535")
@@ -52,8 +54,7 @@ def solara_command(
     env = dict(os.environ)
     if scenario is not None:
         path = Path(scenario).expanduser().resolve()
-        check_platform_scenario(path)
-        load_scenario(path)  # fail here, with the CLI's message, rather than in the page
+        load_page_scenario(path)  # fail here, with the CLI's message, rather than in the page
         env[SCENARIO_ENV_VAR] = str(path)
     else:
         env.pop(SCENARIO_ENV_VAR, None)
@@ -125,9 +126,9 @@ def add_commands(subparsers: Any) -> None:
     """
     viz = subparsers.add_parser(
         "viz",
-        help="watch and steer a platform in the browser",
-        description="Serve the Mesa SolaraViz page of a platform scenario on this machine "
-        "(works offline). Open the printed address in a browser; Ctrl-C stops the server.",
+        help="watch and steer a platform or curation model in the browser",
+        description="Serve the Mesa SolaraViz page of a platform or curation scenario on this "
+        "machine (works offline). Open the printed address in a browser; Ctrl-C stops the server.",
     )
     viz.add_argument("scenario", nargs="?", help="scenario TOML file (default: built-in default)")
     viz.add_argument("--port", type=int, default=DEFAULT_PORT, help="TCP port (default: 8765)")

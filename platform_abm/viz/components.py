@@ -1,13 +1,8 @@
-"""Solara components of the visualization page; each takes the current model.
+"""Solara components of the platform page; each takes the current model.
 
 Every component reads Mesa's ``update_counter`` so that it re-renders after
-each Step (and while playing), and caches its rendered plot on the model and
-its round count, so that a re-render that changes nothing else (a message in
-the sidebar, say) does not draw the plot again.
-
-Text is rendered as plain HTML, not with ``solara.Markdown``: the Markdown
-component loads KaTeX and Mermaid from the CDN, which the offline asset copy
-(``solara-assets``) does not contain.
+each Step (and while playing), and caches its rendered plot on the model, its
+round count and its status (:func:`~platform_abm.viz.widgets.live_plot`).
 """
 
 from __future__ import annotations
@@ -19,10 +14,11 @@ from typing import TYPE_CHECKING, Any
 import solara
 from mesa.visualization.utils import update_counter
 
-from platform_abm.errors import InputError
 from platform_abm.scenario import Scenario
 from platform_abm.viz import figures
 from platform_abm.viz.params import Controls, format_mix, model_kwargs, parse_controls
+from platform_abm.viz.session import ResetCard
+from platform_abm.viz.widgets import html_block, live_plot
 
 if TYPE_CHECKING:
     from platform_abm.model import PlatformModel
@@ -39,22 +35,11 @@ PLAN_METRICS = (("B", "B"), ("Φ", "phi"), ("Ψ", "psi"))
 """Collective measurements shown (display name, DataCollector prefix)."""
 
 
-def _html(markup: str, css_class: str) -> None:
-    """Show trusted markup (every value in it escaped by the caller)."""
-    solara.HTML(tag="div", unsafe_innerHTML=markup, classes=[css_class])
-
-
 def _live_plot(
     model: PlatformModel, make: Callable[..., figures.LivePlot], css_class: str, *extra: Any
 ) -> None:
-    """Show ``make(model, *extra)`` as an image, redrawn only when the model moved on.
-
-    The plot object lives as long as the model (and the extra arguments); its
-    image is redrawn when the round count or the status changes.
-    """
-    plot = solara.use_memo(lambda: make(model, *extra), dependencies=[model, *extra])
-    png = solara.use_memo(plot.png, dependencies=[plot, model.steps, model.status])
-    solara.Image(png, format="png", width="100%", classes=["pabm-plot", css_class])
+    """A live plot of a platform model, also redrawn when its status changes."""
+    live_plot(model, make, css_class, *extra, key=model.status)
 
 
 @solara.component
@@ -74,7 +59,7 @@ def StatusLine(model: PlatformModel) -> None:
                 f" · last drift {drift}"
             ),
         )
-        _html(
+        html_block(
             f"<b>Regime:</b> <code>{html.escape(model.regime.code)}</code>: "
             f"{html.escape(model.regime.explanation)}",
             "pabm-regime",
@@ -105,7 +90,7 @@ def CollectiveMetrics(model: PlatformModel) -> None:
             + "</tr>"
         )
     with solara.Div(classes=["pabm-collectives"]):
-        _html(
+        html_block(
             f"<table><tr><th>collective</th><th>members</th>{head}</tr>{''.join(rows)}</table>",
             "pabm-collective-table",
         )
@@ -167,38 +152,28 @@ def _controls_summary(controls: Controls, fractions: tuple[float, ...]) -> str:
 
 @solara.component
 def ParametersCard(
-    model: PlatformModel, notice: str | None, scenario: Scenario, pending: dict[str, Any]
+    model: PlatformModel, notice: str | None, pending: dict[str, Any], base: Scenario
 ) -> None:
     """Sidebar card: what Reset will apply, why the last Reset was refused, the model in use.
 
     Args:
         model: The model in use.
         notice: Message of the last refused Reset (None: the last Reset worked).
-        scenario: The page's base scenario.
         pending: The sidebar controls' current values.
+        base: The page's base scenario.
     """
-    with solara.Card("Parameters", classes=["pabm-parameters"]):
-        if notice:
-            with solara.Div(classes=["pabm-notice"]):
-                solara.Error(f"Reset refused, the previous model is kept: {notice}")
-        try:
-            controls = parse_controls(scenario, pending)
-            fractions = tuple(model_kwargs(scenario, controls)["levels"])
-        except InputError as exc:
-            with solara.Div(classes=["pabm-pending-error"]):
-                solara.Warning(f"Reset would be refused: {exc}")
-        else:
-            _html(
-                f"<b>On Reset:</b> {html.escape(_controls_summary(controls, fractions))}",
-                "pabm-pending",
-            )
-        in_use = getattr(model, "controls", None)
-        text = f"{len(model.levels):,} users ({model.population.source}) · "
-        if in_use is not None:
-            text += _controls_summary(in_use, tuple(model.fractions))
-        else:
-            text += f"level mix {format_mix(model.fractions)}"
-        _html(f"<b>In use:</b> {html.escape(text)}", "pabm-in-use")
+
+    def on_reset() -> str:
+        controls = parse_controls(base, pending)
+        return _controls_summary(controls, tuple(model_kwargs(base, controls)["levels"]))
+
+    in_use = getattr(model, "controls", None)
+    text = f"{len(model.levels):,} users ({model.population.source}) · "
+    if in_use is not None:
+        text += _controls_summary(in_use, tuple(model.fractions))
+    else:
+        text += f"level mix {format_mix(model.fractions)}"
+    ResetCard(notice, on_reset, text)
 
 
 COMPONENTS = (StatusLine, DriftChart, ThetaChart, UtilityChart, FeatureHistogram, GroupView)

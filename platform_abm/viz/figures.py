@@ -1,7 +1,8 @@
-"""The page's plots: matplotlib figures drawn from a model's current state.
+"""The platform page's plots, and the :class:`LivePlot` machinery both pages' plots use.
 
-A plot of the rounds so far (drift, θ, utilities, the histogram of a feature)
-is a :class:`LivePlot`: its figure, axes and artists are created once per
+A plot of the rounds so far (drift, θ, utilities, the histogram of a feature;
+the curation page's plots in :mod:`platform_abm.viz.curation_figures`) is a
+:class:`LivePlot`: its figure, axes and artists are created once per
 model, and every round only replaces the artists' data and draws the figure
 again. Re-using the figure roughly halves the cost of a round's plots
 (creating axes and laying out text dominates a fresh figure). Nothing here
@@ -24,6 +25,8 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
 
 if TYPE_CHECKING:
+    from mesa import Model
+
     from platform_abm.model import PlatformModel
 
 FIGSIZE = (5.4, 3.1)
@@ -67,17 +70,33 @@ def to_png(fig: Figure, canvas: FigureCanvasAgg | None = None) -> bytes:
     return buffer.getvalue()
 
 
-def series(model: PlatformModel, name: str) -> np.ndarray:
+def series(model: Model, name: str) -> np.ndarray:
     """One model variable of the DataCollector, one value per recorded round."""
     return np.asarray(model.datacollector.model_vars.get(name, []), dtype=float)
+
+
+def plain_log_scale(ax: Axes) -> None:
+    """Put the y axis on a log scale with plain ``1e-06`` labels and no minor ticks.
+
+    Mathtext labels and the minor ticks of many decades cost more to draw than
+    the rest of the plot.
+
+    Args:
+        ax: The axes.
+    """
+    ax.set_yscale("log")
+    ax.yaxis.set_major_locator(LogLocator(numticks=6))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.0e}"))
+    ax.yaxis.set_minor_locator(NullLocator())
 
 
 class LivePlot:
     """A plot of one model, created once and updated from the model's state each round.
 
     Args:
-        model: The model to plot.
+        model: The model to plot (any Mesa model).
         title: The plot's title.
+        figsize: Size of the figure, in inches.
 
     Attributes:
         model: The model.
@@ -85,9 +104,9 @@ class LivePlot:
         ax: Its axes.
     """
 
-    def __init__(self, model: PlatformModel, title: str) -> None:
+    def __init__(self, model: Model, title: str, figsize: tuple[float, float] = FIGSIZE) -> None:
         self.model = model
-        self.fig = Figure(figsize=FIGSIZE, dpi=DPI)
+        self.fig = Figure(figsize=figsize, dpi=DPI)
         self.canvas = FigureCanvasAgg(self.fig)
         self.ax = self.fig.add_subplot()
         self.fig.subplots_adjust(left=0.14, right=0.97, top=0.9, bottom=0.16)
@@ -119,13 +138,8 @@ class DriftPlot(LivePlot):
         ax.set_xlabel("round")
         # Limits are set from the data in update(): no autoscaling (of an empty log axis).
         ax.autoscale(False)
-        ax.set_yscale("log")
+        plain_log_scale(ax)
         ax.set_ylim(1e-16, 1.0)
-        # Plain "1e-06" labels and no minor ticks: mathtext labels and the minor ticks of
-        # many decades cost more to draw than the rest of the plot.
-        ax.yaxis.set_major_locator(LogLocator(numticks=6))
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.0e}"))
-        ax.yaxis.set_minor_locator(NullLocator())
         (self.line,) = ax.plot([], [], marker="o", markersize=3, color="tab:blue")
         self.tolerance_artists = []
         if model.tolerance > 0:

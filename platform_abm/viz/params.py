@@ -1,4 +1,4 @@
-"""Sidebar controls of the visualization page, and their translation into model parameters.
+"""Sidebar controls of the platform page, and their translation into model parameters.
 
 The page shows a handful of controls (population, ε, one weight per reasoning
 level 0–3, collective size α and its utility λ, learner regularisation, round
@@ -13,18 +13,14 @@ from __future__ import annotations
 
 import copy
 import math
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from platform_abm import data
 from platform_abm.errors import InputError
-from platform_abm.scenario import Scenario, load_scenario, read_toml
-
-SCENARIO_ENV_VAR = "PLATFORM_ABM_VIZ_SCENARIO"
-"""Environment variable naming the scenario file the page starts from (unset: the default)."""
+from platform_abm.scenario import Scenario
+from platform_abm.viz.values import parse_number, parse_seed
 
 LEVEL_SLIDERS = 4
 """Number of level-weight sliders (levels 0, 1, 2 and 3)."""
@@ -35,9 +31,6 @@ REG_DEFAULT = "1/n (default)"
 REG_CHOICES = (REG_DEFAULT, "0", "1e-4", "1e-3", "1e-2", "1e-1")
 """Regularisation strengths offered by the sidebar."""
 
-MAX_SEED = 2**63 - 1
-"""Largest seed accepted (as in scenario files)."""
-
 DEFAULT_COLLECTIVE_NAME = "collective"
 """Name of the collective the page creates when the scenario has none."""
 
@@ -46,31 +39,6 @@ DEFAULT_COLLECTIVE_UTILITY = "loss-alignment"
 
 DEFAULT_SIZES = {"synthetic-credit": data.CREDIT_SIZE, "gaussian": 10_000}
 """Population size used by the size slider when the scenario does not fix one."""
-
-
-def check_platform_scenario(path: str | Path) -> None:
-    """Refuse scenario files of another model family (the page shows platform models only).
-
-    Raises:
-        InputError: When the file cannot be read or is not a platform scenario.
-    """
-    meta = read_toml(path).get("scenario", {})
-    family = meta.get("family", "platform") if isinstance(meta, dict) else "platform"
-    if family != "platform":
-        raise InputError("scenario.family", family, "'platform' (the page shows platform models)")
-
-
-def scenario_from_environment() -> Scenario:
-    """The scenario named by ``PLATFORM_ABM_VIZ_SCENARIO``, or the built-in default.
-
-    Raises:
-        InputError: When the file is missing, invalid or not a platform scenario.
-    """
-    path = os.environ.get(SCENARIO_ENV_VAR)
-    if not path:
-        return Scenario()
-    check_platform_scenario(path)
-    return load_scenario(path)
 
 
 def collectives_available() -> bool:
@@ -107,36 +75,6 @@ def population_choices(scenario: Scenario) -> list[str]:
     if scenario.source in choices:
         choices.remove(scenario.source)
     return [scenario.source, *choices]
-
-
-def parse_seed(value: Any) -> int:
-    """Cast the seed typed in the sidebar to an integer.
-
-    Args:
-        value: An integer, or text holding one (surrounding blanks are ignored).
-
-    Returns:
-        The seed, between 0 and 2**63 − 1.
-
-    Raises:
-        InputError: For anything else (text that is not an integer, a negative
-            or too large number, a boolean).
-    """
-    allowed = f"a whole number between 0 and {MAX_SEED}"
-    if isinstance(value, bool):
-        raise InputError("seed", value, allowed)
-    if isinstance(value, str):
-        try:
-            seed = int(value.strip(), 10)
-        except ValueError:
-            raise InputError("seed", value, allowed) from None
-    elif isinstance(value, int):
-        seed = value
-    else:
-        raise InputError("seed", value, allowed)
-    if not 0 <= seed <= MAX_SEED:
-        raise InputError("seed", value, allowed)
-    return seed
 
 
 def parse_reg(value: Any) -> float | None:
@@ -278,19 +216,6 @@ CONTROL_NAMES = (
 """Keywords of the sidebar controls, in display order."""
 
 
-def _number(value: Any, name: str, kind: type) -> Any:
-    """A control's number, refusing text, booleans and non-finite values."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InputError(name, value, "a number")
-    if not math.isfinite(value):
-        raise InputError(name, value, "a finite number")
-    if kind is int:
-        if float(value) != int(value):
-            raise InputError(name, value, "a whole number")
-        return int(value)
-    return float(value)
-
-
 def parse_controls(scenario: Scenario, values: dict[str, Any]) -> Controls:
     """Read the sidebar's values (any subset of :data:`CONTROL_NAMES`) over a scenario.
 
@@ -312,7 +237,7 @@ def parse_controls(scenario: Scenario, values: dict[str, Any]) -> Controls:
     start = initial_controls(scenario)
     given = {key: value for key, value in values.items() if value is not None}
     weights = tuple(
-        _number(given[f"level_{level}"], f"level {level} weight", float)
+        parse_number(given[f"level_{level}"], f"level {level} weight", float)
         if f"level_{level}" in given
         else default
         for level, default in enumerate(start.level_weights)
@@ -322,15 +247,15 @@ def parse_controls(scenario: Scenario, values: dict[str, Any]) -> Controls:
         raise InputError("population", population, "a population source name")
     return Controls(
         population=population,
-        n_users=_number(given.get("n_users", start.n_users), "users", int),
-        epsilon=_number(given.get("epsilon", start.epsilon), "ε", float),
+        n_users=parse_number(given.get("n_users", start.n_users), "users", int),
+        epsilon=parse_number(given.get("epsilon", start.epsilon), "ε", float),
         level_weights=weights,
-        alpha=_number(given.get("alpha", start.alpha), "collective α", float),
-        collective_lambda=_number(
+        alpha=parse_number(given.get("alpha", start.alpha), "collective α", float),
+        collective_lambda=parse_number(
             given.get("collective_lambda", start.collective_lambda), "collective λ", float
         ),
         reg=parse_reg(given["reg"]) if "reg" in given else start.reg,
-        max_rounds=_number(given.get("max_rounds", start.max_rounds), "round limit", int),
+        max_rounds=parse_number(given.get("max_rounds", start.max_rounds), "round limit", int),
         seed=parse_seed(given["seed"]) if "seed" in given else start.seed,
     )
 
