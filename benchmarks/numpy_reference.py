@@ -56,7 +56,7 @@ def make_state(
     rng = np.random.default_rng(seed)
     n = len(y)
     order = rng.permutation(n)
-    X, y = np.ascontiguousarray(X[order]), y[order]
+    X, y = np.asfortranarray(X[order]), y[order]
     n_collective = round(collective_share * n)
     counts = np.floor(np.asarray(fractions) * (n - n_collective)).astype(int)
     counts[-1] = n - n_collective - counts[:-1].sum()
@@ -71,7 +71,7 @@ def make_state(
     theta = ExactLogistic().fit(X, y).coef_
     return ReferenceState(
         X_base=X,
-        X=X.copy(),
+        X=X.copy(order="F"),
         y=y,
         epsilon=0.5 * np.exp(0.5 * rng.standard_normal(n)),
         strategic=strategic,
@@ -80,7 +80,7 @@ def make_state(
         collective_report=report,
         theta=theta,
         anticipated=[theta],
-        scratch=X.copy(),
+        scratch=X.copy(order="F"),
     )
 
 

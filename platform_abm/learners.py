@@ -36,14 +36,16 @@ from platform_abm.errors import InputError, SimulationError
 Array = np.ndarray
 
 
-def _weights(weights: Array | None, n: int) -> tuple[Array, float]:
+def _weights(weights: Array | None, n: int) -> tuple[Array | float, float]:
     """Sample weights normalised to sum to one, and their total (the effective n).
 
     As in scikit-learn, weights count samples: uniform weights 1 (the default)
     make the effective sample size n, which sets the default penalty λ = 1/n.
+    Uniform weights are returned as the scalar 1/n, which broadcasts to the
+    same products without a pass over an array of n copies.
     """
     if weights is None:
-        return np.full(n, 1.0 / n), float(n)
+        return 1.0 / n, float(n)
     w = np.asarray(weights, dtype=float)
     total = float(w.sum())
     if w.shape != (n,) or not np.isfinite(total) or total <= 0 or (w < 0).any():
@@ -359,7 +361,7 @@ class ExactLogistic(_LogisticObjective):
                             "(the problem is numerically degenerate)"
                         )
             theta = theta - t * step
-            z = z - t * z_step
+            z -= z_step if t == 1.0 else t * z_step
             scale = max(1.0, float(np.max(np.abs(theta))))
             move = float(np.max(np.abs(t * step))) / scale
             # Converged: a full step this small leaves an error of order move², below
@@ -491,7 +493,8 @@ class LeastSquares(Learner):
     ) -> LeastSquares:
         """Solve the normal equations; see :meth:`Learner.fit`."""
         w = _weights(sample_weight, len(y))[0]
-        self.coef_ = linalg.solve(self.hessian(np.zeros(X.shape[1]), X, y, w), X.T @ (w * y))
+        hess = self.hessian(np.zeros(X.shape[1]), X, y, sample_weight)
+        self.coef_ = linalg.solve(hess, X.T @ (w * y))
         self.n_iter_ = 1
         return self
 

@@ -65,7 +65,8 @@ class LinearQuadratic(Utility):
 
     def value(self, theta: Array, X: Array, y: Array, X_base: Array) -> Array:
         """−⟨θ, x'⟩ − ||x' − x||²/(2ε) per user."""
-        cost = np.sum((X - X_base) ** 2, axis=1) / (2.0 * self.epsilon)
+        moved = X - X_base
+        cost = np.einsum("ij,ij->i", moved, moved) / (2.0 * self.epsilon)
         return -(X @ theta) - cost
 
     def grad_theta(self, theta: Array, X: Array, y: Array, X_base: Array) -> Array:
@@ -103,7 +104,10 @@ def best_response_linear_quadratic(
     if out is None:
         out = X_base.copy()
     columns = _as_slice(strategic)
-    out[:, columns] = X_base[:, columns] - shift
+    if isinstance(columns, slice):  # write through the view, no temporary copy
+        np.subtract(X_base[:, columns], shift, out=out[:, columns])
+    else:
+        out[:, columns] = X_base[:, columns] - shift
     return out
 
 
