@@ -105,6 +105,10 @@ class Population:
     source: str
 
     def __post_init__(self) -> None:
+        # Column-major (Fortran) features: the learners' passes X·v, Xᵀ·r and
+        # the Hessian run two to three times faster on tall matrices with few
+        # columns, and a best response writes whole contiguous columns.
+        object.__setattr__(self, "X", np.asfortranarray(self.X))
         if self.X.ndim != 2 or self.y.shape != (self.X.shape[0],):
             raise InputError(
                 "population",

@@ -9,7 +9,6 @@ reported features, warm-started from θ_t; the DataCollector records the round.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
@@ -163,10 +162,6 @@ class PlatformModel(mesa.Model):
 
         pop_seed = int(self.rng.integers(2**63 - 1))
         pop = load_population(population, n_users, n_features, data_path, label, features, pop_seed)
-        # Column-major (Fortran) features: the learner's passes X·v, Xᵀ·r and the
-        # Hessian run two to three times faster on tall matrices with few
-        # columns, and a best response writes whole contiguous columns.
-        pop = dataclasses.replace(pop, X=np.asfortranarray(pop.X))
         self.population = pop
         self.feature_names = pop.feature_names
         self.strategic = np.array(
@@ -213,7 +208,7 @@ class PlatformModel(mesa.Model):
         # (collectives first, then levels 0..K), so a group's update is a slice.
         order = np.concatenate([*groups, *(np.sort(rows) for rows in level_groups)])
         self.population_index = order
-        self.X_base = np.asfortranarray(pop.X[order])
+        self.X_base = np.asfortranarray(pop.X[order])  # column-major, as pop.X
         self.X = self.X_base.copy(order="F")
         self.y = np.ascontiguousarray(pop.y[order])
         self.y_reported = self.y.copy()  # collectives may edit labels
