@@ -5,8 +5,9 @@ the peak RSS and bytes per user, the ratio of the round to the plain-numpy
 reference (``numpy_reference.py``, the limit of this design) measured in the
 same process, and at 1e4 and 1e5 the ratio to the naive per-agent path
 (``PlatformModel(vectorised=False)``: every agent computes its own report in
-its ``step``). Then round time against the number of levels K and features d,
-and a profile of one round at the largest N.
+its ``step``). Then the cost of per-agent reporters on a 1,000-user sample,
+round time against the number of levels K and features d, and a profile of
+one round at the largest N.
 
 Each configuration runs in a fresh subprocess so peak RSS is its own.
 Population: Gaussian features, levels 1–3 mixed (plus level 0), 10% of the
@@ -51,7 +52,9 @@ def _rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def _model_kwargs(n: int, d: int, levels: tuple[float, ...], collective: bool) -> dict:
+def _model_kwargs(
+    n: int, d: int, levels: tuple[float, ...], collective: bool, agent_sample: int = 0
+) -> dict:
     from platform_abm import data
 
     return {
@@ -64,6 +67,7 @@ def _model_kwargs(n: int, d: int, levels: tuple[float, ...], collective: bool) -
         "collectives": (_collective(d),) if collective else (),
         "max_rounds": 1000,
         "tolerance": 1e-300,
+        "agent_sample": agent_sample,
         "rng": 0,
     }
 
@@ -76,6 +80,7 @@ def measure(
     naive: bool,
     collective: bool,
     profile: bool,
+    agent_sample: int = 0,
 ) -> dict:
     """Build one model and time its rounds (run inside a fresh process)."""
     from numpy_reference import make_state, reference_round
@@ -83,7 +88,7 @@ def measure(
     from platform_abm.learners import ExactLogistic
     from platform_abm.model import PlatformModel
 
-    kwargs = _model_kwargs(n, d, levels, collective)
+    kwargs = _model_kwargs(n, d, levels, collective, agent_sample)
     population = kwargs["population"]
     before = _rss_mib()
     start = time.perf_counter()
@@ -105,6 +110,14 @@ def measure(
         "peak_rss_mib": _rss_mib(),
         "bytes_per_user": (after_build - before) * 2**20 / n,
     }
+    if agent_sample:
+        # the sampled users' part of the data collection, on its own
+        collect_times = []
+        for _ in range(3):
+            start = time.perf_counter()
+            list(model.datacollector._record_agents(model))
+            collect_times.append(time.perf_counter() - start)
+        result["agent_collect_s"] = float(np.median(collect_times))
     if profile:
         profiler = cProfile.Profile()
         profiler.enable()
@@ -150,10 +163,10 @@ def main() -> None:
     """Print the scale tables."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="1e4 and 1e5 only")
-    parser.add_argument("--child", nargs=7, help=argparse.SUPPRESS)
+    parser.add_argument("--child", nargs=8, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        n, d, k, rounds, naive, collective, profile = args.child
+        n, d, k, rounds, naive, collective, profile, sample = args.child
         levels = (0.1, *([0.9 / int(k)] * int(k)))
         print(
             json.dumps(
@@ -165,6 +178,7 @@ def main() -> None:
                     naive == "1",
                     collective == "1",
                     profile == "1",
+                    int(sample),
                 )
             )
         )
@@ -181,7 +195,16 @@ def main() -> None:
     for n in sizes:
         naive = n <= 100_000
         row = _child(
-            [str(n), "10", "3", "3", "1" if naive else "0", "1", "1" if n == sizes[-1] else "0"]
+            [
+                str(n),
+                "10",
+                "3",
+                "3",
+                "1" if naive else "0",
+                "1",
+                "1" if n == sizes[-1] else "0",
+                "0",
+            ]
         )
         profile = row.get("profile", profile)
         naive_s = row.get("naive_round_s")
@@ -192,17 +215,24 @@ def main() -> None:
             f"{(f'{naive_s / row["round_s"]:.0f}x' if naive_s else '-'):>7} "
             f"{row['peak_rss_mib']:>9.0f} {row['bytes_per_user']:>7.0f}"
         )
+    sample = 1_000
+    row = _child([str(sizes[-1]), "10", "3", "3", "0", "1", "0", str(sample)])
+    print(
+        f"\nper-agent reporters on a {sample:,}-user sample at N = {sizes[-1]:,}: "
+        f"{row['agent_collect_s'] * 1e3:.0f} ms per round "
+        f"({row['agent_collect_s'] / row['round_s']:.1%} of a {row['round_s']:.3f} s round)"
+    )
     n_grid = 100_000
     print(f"\nround time (s) at N = {n_grid:,} against levels K (d = 10) and features d (K = 3)")
     print(
         " ".join(
-            f"K={k}: {_child([str(n_grid), '10', str(k), '3', '0', '0', '0'])['round_s']:.3f}"
+            f"K={k}: {_child([str(n_grid), '10', str(k), '3', '0', '0', '0', '0'])['round_s']:.3f}"
             for k in (1, 2, 3, 4, 5)
         )
     )
     print(
         " ".join(
-            f"d={d}: {_child([str(n_grid), str(d), '3', '3', '0', '0', '0'])['round_s']:.3f}"
+            f"d={d}: {_child([str(n_grid), str(d), '3', '3', '0', '0', '0', '0'])['round_s']:.3f}"
             for d in (5, 10, 20, 40)
         )
     )

@@ -61,6 +61,21 @@ class UserAgent(mesa.Agent):
         """The user's manipulation budget ε."""
         return float(self.model.epsilon[self.row])
 
+    @property
+    def score(self) -> float:
+        """The deployed model's score x'·θ of the user's report."""
+        return float(self.model.X[self.row] @ self.model.theta)
+
+    @property
+    def moved(self) -> float:
+        """How far the report is from the base point, ||x' − x||."""
+        return float(np.linalg.norm(self.reported_features - self.base_features))
+
+    @property
+    def utility(self) -> float:
+        """The user's utility of its report under the deployed θ."""
+        return float(self.model.user_utilities(self.row)[0])
+
     def step(self) -> None:
         """Report this user's response to the models the platform has anticipated."""
         model = self.model
@@ -76,6 +91,18 @@ class UserAgent(mesa.Agent):
         model.X[self.row] = best_response_linear_quadratic(
             base, theta, self.epsilon, model.strategic
         )[0]
+
+
+AGENT_REPORTERS: dict[str, str] = {
+    "row": "row",
+    "level": "level",
+    "collective": "collective",
+    "epsilon": "epsilon",
+    "score": "score",
+    "moved": "moved",
+    "utility": "utility",
+}
+"""Default per-agent reporters of a sampled :class:`UserAgent` (attribute names)."""
 
 
 def add_users(model: mesa.Model, n: int) -> None:

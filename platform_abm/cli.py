@@ -65,7 +65,14 @@ def run_platform(scenario: Scenario, out_dir: Path, progress: bool = True) -> di
         **model.summary(),
         "wall_time_s": wall,
     }
-    write_results(out_dir, table, summary, {"drift": drift_figure(table, scenario.name)})
+    agents = model.agent_results()
+    write_results(
+        out_dir,
+        table,
+        summary,
+        {"drift": drift_figure(table, scenario.name)},
+        tables=None if agents is None else {"agents": agents},
+    )
     return summary
 
 

@@ -9,17 +9,18 @@ reported features, warm-started from θ_t; the DataCollector records the round.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import mesa
 import numpy as np
 
 from platform_abm import data
-from platform_abm.agents import UserAgent, add_users
+from platform_abm.agents import AGENT_REPORTERS, UserAgent, add_users
 from platform_abm.errors import InputError, SimulationError
 from platform_abm.learners import ExactLogistic, Learner, make_learner, single_threaded_blas
 from platform_abm.metrics import Regime, classify_regime, drift, largest_remainder_counts
+from platform_abm.recording import AgentReporter, SampledDataCollector
 from platform_abm.responses import anticipated_models, level_k_response
 from platform_abm.utilities import LinearQuadratic
 
@@ -118,6 +119,12 @@ class PlatformModel(mesa.Model):
             level-k response weighted by α_k (no sampling of who is which level;
             not combinable with collectives).
         vectorised: Update every group in one call (True) or step each agent.
+        agent_sample: Number of users whose per-agent values are recorded every
+            round (drawn once with the model's generator; 0, the default:
+            model-level aggregates only).
+        agent_reporters: Per-agent reporters for the sampled users, as for
+            ``mesa.DataCollector`` (attribute names or callables of the agent);
+            default :data:`AGENT_REPORTERS`.
         rng: Seed or generator of the model (Mesa's ``rng``).
     """
 
@@ -149,6 +156,8 @@ class PlatformModel(mesa.Model):
         theta0: Array | None = None,
         mixture: str = "agents",
         vectorised: bool = True,
+        agent_sample: int = 0,
+        agent_reporters: Mapping[str, AgentReporter] | None = None,
         rng: Any = None,
     ) -> None:
         super().__init__(rng=rng)
@@ -259,9 +268,28 @@ class PlatformModel(mesa.Model):
         self.last_drift = float("nan")
         self.stable_point = self._stable_point()
         self.round_record: dict[str, float] = {}
-        self.datacollector = mesa.DataCollector(model_reporters=self._reporters())
+        sample = self._agent_sample(agent_sample)
+        if not sample:
+            agent_reporters = {}
+        elif agent_reporters is None:
+            agent_reporters = AGENT_REPORTERS
+        self.datacollector = SampledDataCollector(self._reporters(), agent_reporters, sample)
 
     # ----------------------------------------------------------------- set-up
+    def _agent_sample(self, size: int) -> list[UserAgent]:
+        """The users whose per-agent values are recorded, in row order."""
+        n = len(self.y)
+        if isinstance(size, bool) or not isinstance(size, int | np.integer) or not 0 <= size <= n:
+            raise InputError(
+                "output.agent_sample", size, f"an integer from 0 to {n} (the number of users)"
+            )
+        if not size:
+            return []
+        # A child stream: drawing the sample leaves the model's own draws unchanged.
+        rows = np.sort(self.rng.spawn(1)[0].choice(n, size=int(size), replace=False))
+        users = self.agents_by_type[UserAgent].to_list()
+        return [users[row] for row in rows]
+
     def _setup_collectives(
         self,
         collectives: Sequence[dict[str, Any]],
@@ -518,6 +546,43 @@ class PlatformModel(mesa.Model):
     def results(self) -> Any:
         """The round-by-round table (a pandas DataFrame, one row per round)."""
         return self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+
+    def agent_results(self) -> Any:
+        """The sampled users' per-round values (a DataFrame), or None when not recorded.
+
+        One row per round and sampled user, with columns ``round``, ``AgentID``
+        and one per agent reporter.
+        """
+        if not self.datacollector.agent_reporters:
+            return None
+        table = self.datacollector.get_agent_vars_dataframe().reset_index()
+        return table.rename(columns={"Step": "round"}).astype({"round": int})
+
+    def user_utilities(self, rows: Array) -> Array:
+        """Each given user's utility of its report under the deployed θ.
+
+        Collective members score with their collective's utility, every other
+        user with the linear-quadratic utility of its own ε (level-0 users
+        report their base point, so their cost term is zero).
+
+        Args:
+            rows: Row indices of users.
+
+        Returns:
+            The utilities, one per row.
+        """
+        rows = np.atleast_1d(np.asarray(rows, dtype=int))
+        groups = self.collective_ids[rows]
+        values = np.empty(len(rows))
+        for group in np.unique(groups):
+            mask = groups == group
+            r = rows[mask]
+            if group >= 0:
+                utility, y = self._collective_plans[group].utility, self.y_reported[r]
+            else:
+                utility, y = LinearQuadratic(self.epsilon[r]), self.y[r]
+            values[mask] = utility.value(self.theta, self.X[r], y, self.X_base[r])
+        return values
 
     def summary(self) -> dict[str, Any]:
         """Final state of the run, JSON-serialisable."""

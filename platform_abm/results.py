@@ -69,14 +69,16 @@ def write_results(
     table: pd.DataFrame,
     summary: Mapping[str, Any],
     figures: Mapping[str, Figure] | None = None,
+    tables: Mapping[str, pd.DataFrame] | None = None,
 ) -> Path:
     """Write a complete results folder, replacing any previous one atomically.
 
     Args:
         out_dir: The results folder.
-        table: Round-by-round table.
+        table: Round-by-round table (``rounds.csv`` and ``rounds.parquet``).
         summary: JSON-serialisable summary (numpy scalars and NaN are converted).
         figures: PNG figures by file stem.
+        tables: Further tables by file stem, each written as CSV and Parquet.
 
     Returns:
         The folder written.
@@ -85,8 +87,9 @@ def write_results(
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"))
     try:
-        table.to_csv(staging / "rounds.csv", index=False)
-        table.to_parquet(staging / "rounds.parquet", index=False)
+        for stem, frame in {"rounds": table, **(tables or {})}.items():
+            frame.to_csv(staging / f"{stem}.csv", index=False)
+            frame.to_parquet(staging / f"{stem}.parquet", index=False)
         text = json.dumps(_jsonable(summary), indent=2, allow_nan=False)
         (staging / "summary.json").write_text(text + "\n", encoding="utf-8")
         for stem, figure in (figures or {}).items():

@@ -95,6 +95,8 @@ class Scenario:
         collectives: Raw ``[[collectives]]`` tables, validated by the model.
         sweep: Raw ``[sweep]`` table, validated by the batch runner.
         output_dir: Where ``platform-abm run`` writes results.
+        agent_sample: Number of users whose per-agent values are recorded every
+            round (0: model-level aggregates only).
     """
 
     name: str = "default"
@@ -122,6 +124,7 @@ class Scenario:
     collectives: tuple[dict[str, Any], ...] = ()
     sweep: dict[str, Any] | None = None
     output_dir: str | None = None
+    agent_sample: int = 0
 
     def with_overrides(self, **changes: Any) -> Scenario:
         """Return a copy with some fields changed and validated again.
@@ -159,6 +162,7 @@ class Scenario:
             "tolerance": self.tolerance,
             "divergence_bound": self.divergence_bound,
             "collectives": self.collectives,
+            "agent_sample": self.agent_sample,
             "rng": self.seed,
         }
 
@@ -256,7 +260,7 @@ def scenario_from_dict(data: dict[str, Any], base_dir: Path | None = None) -> Sc
     users = _table(data, "users", {"epsilon", "levels"})
     learner = _table(data, "learner", {"name", "reg", "penalize_bias", "steps", "lr", "tol"})
     run = _table(data, "run", {"tolerance", "divergence_bound"})
-    output = _table(data, "output", {"dir"})
+    output = _table(data, "output", {"dir", "agent_sample"})
     defaults = Scenario()
 
     name = meta.get("name", defaults.name)
@@ -321,6 +325,9 @@ def scenario_from_dict(data: dict[str, Any], base_dir: Path | None = None) -> Sc
         collectives=tuple(collectives),
         sweep=sweep,
         output_dir=out_dir,
+        agent_sample=check_int(
+            output.get("agent_sample", defaults.agent_sample), "output.agent_sample", 0, 50_000_000
+        ),
     )
     _check_scalars(scenario)
     return scenario

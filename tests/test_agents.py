@@ -2,10 +2,12 @@
 
 import mesa
 import numpy as np
+import pytest
 from mesa.experimental.mesa_signals.signal_types import ModelSignals
 
 from platform_abm import data
 from platform_abm.agents import UserAgent, add_users
+from platform_abm.errors import InputError
 from platform_abm.model import PlatformModel
 
 
@@ -94,3 +96,69 @@ def test_custom_agent_types_are_stepped_individually():
         model.step()
     assert len(auditor.seen) == 3
     assert model.steps == 3 and model.time == 3
+
+
+def _collective_table():
+    return {
+        "name": "c",
+        "members": {"fraction": 0.1},
+        "strategy": {"family": "shift", "features": [0, 2], "eta": [0.4, 0.4]},
+        "utility": {"kind": "target-model", "theta": [0.0] * 5},
+        "solver": {"kind": "fixed", "selfish": "none"},
+    }
+
+
+def test_no_per_agent_data_unless_asked_for():
+    model = _model()
+    model.step()
+    assert model.agent_results() is None
+    assert not model.datacollector.agent_reporters
+
+
+def test_sampled_agent_data_is_a_fixed_panel_with_each_users_values():
+    model = _model(agent_sample=40, collectives=(_collective_table(),))
+    for _ in range(3):
+        model.step()
+    table = model.agent_results()
+    assert list(table["round"].unique()) == [1, 2, 3]
+    panels = [set(group["AgentID"]) for _, group in table.groupby("round")]
+    assert len(panels[0]) == 40 and panels[0] == panels[1] == panels[2]
+    last = table[table["round"] == 3]
+    rows = last["row"].to_numpy()
+    theta = model.theta
+    X, X_base = model.X[rows], model.X_base[rows]
+    np.testing.assert_allclose(last["score"], X @ theta, rtol=1e-12)
+    np.testing.assert_allclose(last["moved"], np.linalg.norm(X - X_base, axis=1), atol=1e-12)
+    users = last["collective"].isna().to_numpy()
+    assert users.any() and (~users).any()  # the sample holds members and non-members
+    eps = model.epsilon[rows[users]]
+    lq = -(X[users] @ theta) - np.sum((X[users] - X_base[users]) ** 2, axis=1) / (2 * eps)
+    np.testing.assert_allclose(last["utility"][users], lq, rtol=1e-12)
+    members = np.full((~users).sum(), -np.sum(theta**2))  # target model, θ_target = 0
+    np.testing.assert_allclose(last["utility"][~users], members, rtol=1e-12)
+
+
+def test_user_utilities_agree_with_the_recorded_group_means():
+    model = _model(collectives=(_collective_table(),))
+    model.step()
+    for level, rows in model.level_slices.items():
+        values = model.user_utilities(np.arange(rows.start, rows.stop))
+        assert abs(values.mean() - model.round_record[f"utility_level_{level}"]) < 1e-12
+    block = model.collective_slices[0]
+    values = model.user_utilities(np.arange(block.start, block.stop))
+    assert abs(values.mean() - model.round_record["utility_c"]) < 1e-12
+
+
+def test_sampling_agents_does_not_change_the_run():
+    plain, sampled = _model(), _model(agent_sample=25)
+    for _ in range(4):
+        plain.step()
+        sampled.step()
+        np.testing.assert_array_equal(plain.theta, sampled.theta)
+    assert plain.results().equals(sampled.results())
+
+
+def test_agent_sample_out_of_range_is_refused():
+    for bad in (-1, 601, 2.5, True):
+        with pytest.raises(InputError, match="output.agent_sample"):
+            _model(agent_sample=bad)

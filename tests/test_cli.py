@@ -51,6 +51,7 @@ def test_default_scenario_end_to_end(tmp_path):
     assert summary["regime"] == "performative"
     assert summary["rounds"] == 6
     assert (out / "drift.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not (out / "agents.csv").exists()  # per-agent data is opt-in
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 
 
@@ -111,6 +112,24 @@ def test_collective_scenario_runs_and_records_its_metrics(tmp_path):
     assert summary["collectives"]["c"]["members"] == 80
 
 
+def test_sampled_agent_table_is_written_when_asked_for(tmp_path):
+    text = "[population]\nn = 800\n[output]\nagent_sample = 30\n"
+    out = tmp_path / "o"
+    assert (
+        main(["run", str(_write(tmp_path, text)), "--rounds", "4", "--out", str(out), "--quiet"])
+        == 0
+    )
+    agents = pd.read_csv(out / "agents.csv")
+    assert len(agents) == 4 * 30 and agents["AgentID"].nunique() == 30
+    assert list(agents.columns[:3]) == ["round", "AgentID", "row"]
+    assert {"level", "epsilon", "score", "moved", "utility"} <= set(agents.columns)
+    parquet = pd.read_parquet(out / "agents.parquet")
+    assert agents["collective"].isna().all() and parquet["collective"].isna().all()
+    pd.testing.assert_frame_equal(
+        agents.drop(columns="collective"), parquet.drop(columns="collective"), check_dtype=False
+    )
+
+
 def _write(tmp_path, text):
     path = tmp_path / "scenario.toml"
     path.write_text(text)
@@ -127,6 +146,8 @@ def _write(tmp_path, text):
         ('[scenario]\nrounds = "many"\n', "scenario.rounds"),
         ('[population]\nsource = "csv"\npath = "nothing.csv"\nlabel = "y"\n', "nothing.csv"),
         ("[scenario\n", "valid TOML"),
+        ("[population]\nn = 500\n[output]\nagent_sample = 501\n", "output.agent_sample: got 501"),
+        ("[output]\nagent_sample = -3\n", "output.agent_sample: got -3"),
         (
             COLLECTIVE.format(members="fraction = 1.5", features='["age"]'),
             "collectives[0].members.fraction",

@@ -4,6 +4,7 @@ from sklearn.linear_model import LogisticRegression
 
 from platform_abm.errors import InputError
 from platform_abm.learners import (
+    FULL_STEP_SCORE_MOVE,
     ExactLogistic,
     GradientDescent,
     LeastSquares,
@@ -37,6 +38,41 @@ def test_warm_start_reaches_the_same_optimum_in_few_steps():
     warm = ExactLogistic().fit(X, y, warm_start=cold.coef_ + 1e-3)
     assert np.max(np.abs(warm.coef_ - cold.coef_)) < 1e-12
     assert warm.n_iter_ < cold.n_iter_
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_newton_steps_moving_scores_little_pass_the_armijo_test(seed):
+    # The exact learner skips the line search on a step with a fresh Hessian
+    # when no score moves by more than FULL_STEP_SCORE_MOVE: the bound
+    # f(θ − s·step) ≤ f(θ) − s·g·step/4 it relies on must hold, including far
+    # from the optimum, with an unpenalised bias and with sample weights.
+    X, y = _problem(seed=seed)
+    rng = np.random.default_rng(seed)
+    weights = rng.uniform(0.2, 3.0, len(y))
+    for learner, w in ((ExactLogistic(), None), (ExactLogistic(penalize_bias=False), weights)):
+        for scale in (0.1, 1.0, 3.0):
+            theta = rng.normal(size=X.shape[1]) * scale
+            grad = learner.gradient(theta, X, y, w)
+            step = np.linalg.solve(learner.hessian(theta, X, y, w), grad)
+            s = min(1.0, FULL_STEP_SCORE_MOVE / np.max(np.abs(X @ step)))
+            decrease = learner.objective(theta, X, y, w) - learner.objective(
+                theta - s * step, X, y, w
+            )
+            assert decrease >= 0.25 * s * (grad @ step) > 0
+
+
+@pytest.mark.parametrize("theta0", [1.0, 2.0, 4.0, 6.0])
+def test_full_step_certificate_on_the_curvature_growing_case(theta0):
+    # Scores moving from a saturated region towards 0 make the curvature grow
+    # along the step, the case the certificate must cover (a bound of 4 fails
+    # here at θ0 = 2).
+    X, y = np.ones((1000, 1)), np.r_[np.ones(500), np.zeros(500)]
+    learner, theta = ExactLogistic(penalize_bias=False), np.array([theta0])
+    grad = learner.gradient(theta, X, y)
+    step = np.linalg.solve(learner.hessian(theta, X, y), grad)
+    s = min(1.0, FULL_STEP_SCORE_MOVE / np.max(np.abs(X @ step)))
+    decrease = learner.objective(theta, X, y) - learner.objective(theta - s * step, X, y)
+    assert decrease >= 0.25 * s * (grad @ step) > 0
 
 
 def test_unpenalised_bias_and_weights():
