@@ -538,8 +538,8 @@ class SyntheticCreditModel:
             rng: Random generator (the only source of randomness).
 
         Returns:
-            Features with the bias column last, shape (n, d), C-contiguous,
-            and labels in {0., 1.}.
+            Features with the bias column last, shape (n, d), column-major
+            (as :class:`Population` stores them), and labels in {0., 1.}.
         """
         y = np.zeros(n)
         y[: math.floor(n * self.class_prior + 0.5)] = 1.0
@@ -556,7 +556,7 @@ class SyntheticCreditModel:
                 self.coded_values, np.split(coded, np.cumsum(counts)[:-1]), strict=True
             ):
                 features[np.ix_(self.coded_features, chosen)] = values[:, None]
-        return np.ascontiguousarray(features.T), y
+        return features.T, y
 
 
 @functools.lru_cache(maxsize=1)

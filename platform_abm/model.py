@@ -269,10 +269,12 @@ class PlatformModel(mesa.Model):
         self.stable_point = self._stable_point()
         self.round_record: dict[str, float] = {}
         sample = self._agent_sample(agent_sample)
-        if not sample:
-            agent_reporters = {}
-        elif agent_reporters is None:
-            agent_reporters = AGENT_REPORTERS
+        if agent_reporters is not None and not sample:
+            raise InputError(
+                "output.agent_sample", agent_sample, "at least 1 when agent_reporters are given"
+            )
+        if agent_reporters is None:
+            agent_reporters = AGENT_REPORTERS if sample else {}
         self.datacollector = SampledDataCollector(self._reporters(), agent_reporters, sample)
 
     # ----------------------------------------------------------------- set-up
@@ -556,7 +558,8 @@ class PlatformModel(mesa.Model):
         if not self.datacollector.agent_reporters:
             return None
         table = self.datacollector.get_agent_vars_dataframe().reset_index()
-        return table.rename(columns={"Step": "round"}).astype({"round": int})
+        table = table.rename(columns={"Step": "round"}).dropna(subset=["round"])
+        return table.astype({"round": int, "AgentID": int}).reset_index(drop=True)
 
     def user_utilities(self, rows: Array) -> Array:
         """Each given user's utility of its report under the deployed θ.

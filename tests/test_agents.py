@@ -151,11 +151,22 @@ def test_user_utilities_agree_with_the_recorded_group_means():
 
 def test_sampling_agents_does_not_change_the_run():
     plain, sampled = _model(), _model(agent_sample=25)
+    assert plain.rng.bit_generator.state == sampled.rng.bit_generator.state
     for _ in range(4):
         plain.step()
         sampled.step()
         np.testing.assert_array_equal(plain.theta, sampled.theta)
     assert plain.results().equals(sampled.results())
+
+
+def test_agent_table_before_any_round_is_empty_not_an_error():
+    table = _model(agent_sample=5).agent_results()
+    assert table.empty and {"round", "AgentID", "utility"} <= set(table.columns)
+
+
+def test_agent_reporters_without_a_sample_are_refused():
+    with pytest.raises(InputError, match="output.agent_sample"):
+        _model(agent_reporters={"level": "level"})
 
 
 def test_agent_sample_out_of_range_is_refused():

@@ -465,3 +465,18 @@ def test_a_curation_sweep_runs_each_point_like_its_own_scenario(tmp_path):
             assert row[column] == value, column
     temperatures = table.set_index("curation.owner.temperature")["entropy"]
     assert temperatures[0.5] != temperatures[1.0]
+
+
+def test_sweep_runs_record_model_level_data_only():
+    # A sweep keeps each run's round table; an [output] agent_sample in the base
+    # scenario must neither be recorded nor fail runs whose population is smaller.
+    from platform_abm.batch.families import FAMILIES
+
+    family = FAMILIES["platform"]
+    scenario = family.validate(
+        {"population": {"n": 200}, "output": {"agent_sample": 300}, "scenario": {"rounds": 2}},
+        None,
+    )
+    model = family.build(scenario)
+    assert model.agent_results() is None
+    assert len(family.run(model)) == 2

@@ -164,3 +164,29 @@ def test_make_learner_errors():
         make_learner("exact", bogus=1)
     with pytest.raises(InputError, match="learner.reg"):
         ExactLogistic(reg=-1.0).fit(*_problem(n=20))
+
+
+def test_certified_full_steps_give_the_line_searched_optimum_bit_for_bit(monkeypatch):
+    # Warm-started close to the optimum, every step moves the scores little, so
+    # Newton skips the line search; forcing the line search everywhere (bound 0)
+    # must evaluate the objective yet land on exactly the same coefficients.
+    from platform_abm import learners
+
+    X, y = _problem(seed=4)
+    optimum = ExactLogistic().fit(X, y).coef_
+    start = optimum + 1e-3
+    calls = []
+    counting = learners.logistic_loss
+
+    def counted(z, labels):
+        calls.append(1)
+        return counting(z, labels)
+
+    monkeypatch.setattr(learners, "logistic_loss", counted)
+    certified = ExactLogistic().fit(X, y, warm_start=start).coef_
+    assert not calls  # no line search ran
+    monkeypatch.setattr(learners, "FULL_STEP_SCORE_MOVE", 0.0)
+    searched = ExactLogistic().fit(X, y, warm_start=start).coef_
+    assert calls  # now it did
+    np.testing.assert_array_equal(certified, searched)
+    assert np.max(np.abs(certified - optimum)) < 1e-12

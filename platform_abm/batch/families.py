@@ -64,7 +64,8 @@ def _platform_validate(doc: Mapping[str, Any], base_dir: Path | None) -> Any:
 def _platform_build(scenario: Any) -> Any:
     from platform_abm.model import PlatformModel
 
-    return PlatformModel(**scenario.model_params())
+    # A sweep stores each run's model-level table; no per-agent sample is recorded.
+    return PlatformModel(**{**scenario.model_params(), "agent_sample": 0})
 
 
 def _platform_run(model: Any) -> pd.DataFrame:

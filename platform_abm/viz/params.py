@@ -382,7 +382,7 @@ def model_kwargs(scenario: Scenario, controls: Controls) -> dict[str, Any]:
             controls.alpha,
             "0: this installation has no collective module (platform_abm.collective) yet",
         )
-    params = scenario.model_params()
+    params = scenario.model_params() | {"agent_sample": 0}  # the page shows no per-agent table
     spec = scenario.epsilon
     scale = controls.epsilon / spec.value if spec.value > 0 else 1.0
     learner_params = dict(scenario.learner_params)
