@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from platform_abm.recording import PanelColumn
 from platform_abm.utilities import best_response_linear_quadratic
 
 if TYPE_CHECKING:
@@ -38,8 +39,7 @@ class UserAgent(mesa.Agent):
     @property
     def collective(self) -> str | None:
         """Name of the collective this user belongs to, or None."""
-        index = int(self.model.collective_ids[self.row])
-        return None if index < 0 else self.model.collective_names[index]
+        return self.model.user_collectives(self.row)[0]
 
     @property
     def base_features(self) -> np.ndarray:
@@ -64,12 +64,12 @@ class UserAgent(mesa.Agent):
     @property
     def score(self) -> float:
         """The deployed model's score x'·θ of the user's report."""
-        return float(self.model.X[self.row] @ self.model.theta)
+        return float(self.model.user_scores(self.row)[0])
 
     @property
     def moved(self) -> float:
         """How far the report is from the base point, ||x' − x||."""
-        return float(np.linalg.norm(self.reported_features - self.base_features))
+        return float(self.model.user_moves(self.row)[0])
 
     @property
     def utility(self) -> float:
@@ -93,16 +93,17 @@ class UserAgent(mesa.Agent):
         )[0]
 
 
-AGENT_REPORTERS: dict[str, str] = {
-    "row": "row",
-    "level": "level",
-    "collective": "collective",
-    "epsilon": "epsilon",
-    "score": "score",
-    "moved": "moved",
-    "utility": "utility",
+AGENT_REPORTERS: dict[str, PanelColumn] = {
+    "row": PanelColumn(lambda model, rows: rows),
+    "level": PanelColumn(lambda model, rows: model.levels[rows]),
+    "collective": PanelColumn(lambda model, rows: model.user_collectives(rows)),
+    "epsilon": PanelColumn(lambda model, rows: model.epsilon[rows]),
+    "score": PanelColumn(lambda model, rows: model.user_scores(rows)),
+    "moved": PanelColumn(lambda model, rows: model.user_moves(rows)),
+    "utility": PanelColumn(lambda model, rows: model.user_utilities(rows)),
 }
-"""Default per-agent reporters of a sampled :class:`UserAgent` (attribute names)."""
+"""Default per-agent reporters of sampled users: the values of :class:`UserAgent`'s
+properties, computed for the whole sample at once."""
 
 
 def add_users(model: mesa.Model, n: int) -> None:

@@ -275,7 +275,9 @@ class PlatformModel(mesa.Model):
             )
         if agent_reporters is None:
             agent_reporters = AGENT_REPORTERS if sample else {}
-        self.datacollector = SampledDataCollector(self._reporters(), agent_reporters, sample)
+        self.datacollector = SampledDataCollector(
+            self._reporters(), agent_reporters, sample, [user.row for user in sample]
+        )
 
     # ----------------------------------------------------------------- set-up
     def _agent_sample(self, size: int) -> list[UserAgent]:
@@ -560,6 +562,41 @@ class PlatformModel(mesa.Model):
         table = self.datacollector.get_agent_vars_dataframe().reset_index()
         table = table.rename(columns={"Step": "round"}).dropna(subset=["round"])
         return table.astype({"round": int, "AgentID": int}).reset_index(drop=True)
+
+    def user_scores(self, rows: Array) -> Array:
+        """The deployed model's score x'·θ of each given user's report.
+
+        Args:
+            rows: Row indices of users (or one row).
+
+        Returns:
+            One score per row.
+        """
+        return self.X[np.atleast_1d(rows)] @ self.theta
+
+    def user_moves(self, rows: Array) -> Array:
+        """How far each given user's report is from its base point, ||x' − x||.
+
+        Args:
+            rows: Row indices of users (or one row).
+
+        Returns:
+            One distance per row.
+        """
+        rows = np.atleast_1d(rows)
+        return np.linalg.norm(self.X[rows] - self.X_base[rows], axis=1)
+
+    def user_collectives(self, rows: Array) -> list[str | None]:
+        """The collective each given user belongs to (None for level-k users).
+
+        Args:
+            rows: Row indices of users (or one row).
+
+        Returns:
+            One name (or None) per row.
+        """
+        names = [*self.collective_names, None]  # index −1 → None
+        return [names[index] for index in self.collective_ids[np.atleast_1d(rows)]]
 
     def user_utilities(self, rows: Array) -> Array:
         """Each given user's utility of its report under the deployed θ.

@@ -2,11 +2,12 @@
 
 import mesa
 import numpy as np
+import pandas as pd
 import pytest
 from mesa.experimental.mesa_signals.signal_types import ModelSignals
 
 from platform_abm import data
-from platform_abm.agents import UserAgent, add_users
+from platform_abm.agents import AGENT_REPORTERS, UserAgent, add_users
 from platform_abm.errors import InputError
 from platform_abm.model import PlatformModel
 
@@ -136,6 +137,20 @@ def test_sampled_agent_data_is_a_fixed_panel_with_each_users_values():
     np.testing.assert_allclose(last["utility"][users], lq, rtol=1e-12)
     members = np.full((~users).sum(), -np.sum(theta**2))  # target model, θ_target = 0
     np.testing.assert_allclose(last["utility"][~users], members, rtol=1e-12)
+
+
+def test_panel_columns_match_mesas_per_agent_path():
+    # The default reporters compute the whole sample in one call per column;
+    # the same reporters by attribute name go through Mesa's per-agent path.
+    by_name = {name: name for name in AGENT_REPORTERS}
+    panel = _model(agent_sample=30, collectives=(_collective_table(),))
+    per_agent = _model(agent_sample=30, collectives=(_collective_table(),), agent_reporters=by_name)
+    for _ in range(2):
+        panel.step()
+        per_agent.step()
+    table = panel.agent_results()
+    assert table["collective"].notna().any()
+    pd.testing.assert_frame_equal(table, per_agent.agent_results(), check_exact=False, rtol=1e-13)
 
 
 def test_user_utilities_agree_with_the_recorded_group_means():
