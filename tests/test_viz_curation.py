@@ -8,17 +8,25 @@ Step and Reset buttons, the sliders, the selects and the seed field.
 from __future__ import annotations
 
 import dataclasses
-import functools
 from pathlib import Path
-from typing import ClassVar
 
 import ipyvuetify as v
-import ipywidgets
 import numpy as np
 import pytest
 import solara
 from matplotlib.figure import Figure
-from test_viz_render import button, set_slider, text_present, type_seed, widget_text
+from test_viz_render import (  # noqa: F401 (close_rendered_pages: an autouse fixture)
+    _OPEN,
+    button,
+    close_rendered_pages,
+    recording_class,
+    render,
+    set_slider,
+    text_present,
+    type_seed,
+    widget_text,
+)
+from test_viz_render import images as plot_images
 
 from platform_abm.cli import main
 from platform_abm.curation.figures import draw_heatmap
@@ -46,55 +54,14 @@ SMALL = dataclasses.replace(
 )
 
 
-def recording_class():
-    """A CurationPageModel subclass recording every model it builds (Reset uses the same class)."""
-
-    class Recording(CurationPageModel):
-        built: ClassVar[list[CurationModel]] = []
-
-        @functools.wraps(CurationPageModel.__init__)
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            type(self).built.append(self)
-
-    return Recording
-
-
-_OPEN: list = []
-
-
-@pytest.fixture(autouse=True)
-def close_rendered_pages():
-    """Close every page a test rendered (they share Mesa's update counter otherwise)."""
-    yield
-    while _OPEN:
-        _OPEN.pop().close()
-
-
-def render(component):
-    @solara.component
-    def App():
-        with solara.AppLayout():
-            component()
-
-    _, rc = solara.render(App(), handle_error=False)
-    _OPEN.append(rc)
-    return rc
-
-
 def render_page(scenario: CurationScenario = SMALL):
-    model_class = recording_class()
+    model_class = recording_class(CurationPageModel)
     rc = render(lambda: CurationPage(scenario, model_class=model_class))
     return rc, model_class.built
 
 
 def images(rc) -> dict[str, bytes]:
-    found = {}
-    for widget in rc.find(ipywidgets.Image).widgets:
-        for css in PLOT_CLASSES:
-            if css in widget._dom_classes:
-                found[css] = bytes(widget.value)
-    return found
+    return plot_images(rc, PLOT_CLASSES)
 
 
 def card_text(rc, css: str) -> str:

@@ -43,17 +43,19 @@ SMALL = Scenario(
 )
 
 
-def recording_class():
-    """A PageModel subclass that records every model it builds (Reset uses the same class).
+def recording_class(base: type = PageModel):
+    """A subclass of a page's model class that records every model it builds.
 
-    ``functools.wraps`` keeps PageModel's explicit signature visible to Mesa, which
-    passes a ``scenario`` keyword to constructors that take ``**kwargs``.
+    Reset builds with the class of the current model, so Reset's models are
+    recorded too. ``functools.wraps`` keeps the base's explicit signature visible
+    to Mesa, which passes a ``scenario`` keyword to constructors that take
+    ``**kwargs``.
     """
 
-    class Recording(PageModel):
-        built: ClassVar[list[PageModel]] = []
+    class Recording(base):
+        built: ClassVar[list] = []
 
-        @functools.wraps(PageModel.__init__)
+        @functools.wraps(base.__init__)
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
             type(self).built.append(self)
@@ -76,16 +78,22 @@ def close_rendered_pages():
         _OPEN.pop().close()
 
 
-def render_page(scenario: Scenario = SMALL):
-    model_class = recording_class()
+def render(component):
+    """Render ``component()`` inside an AppLayout, as ``solara run`` does; closed after the test."""
 
     @solara.component
     def App():
         with solara.AppLayout():
-            PlatformPage(scenario, model_class=model_class)
+            component()
 
     _, rc = solara.render(App(), handle_error=False)
     _OPEN.append(rc)
+    return rc
+
+
+def render_page(scenario: Scenario = SMALL):
+    model_class = recording_class()
+    rc = render(lambda: PlatformPage(scenario, model_class=model_class))
     return rc, model_class.built
 
 
@@ -93,10 +101,11 @@ def button(rc, label: str):
     return rc.find(v.Btn, children=[label]).widget
 
 
-def images(rc) -> dict[str, bytes]:
+def images(rc, classes: tuple[str, ...] = PLOT_CLASSES) -> dict[str, bytes]:
+    """The page's plot images, keyed by their CSS class among ``classes``."""
     found = {}
     for widget in rc.find(ipywidgets.Image).widgets:
-        for css in PLOT_CLASSES:
+        for css in classes:
             if css in widget._dom_classes:
                 found[css] = bytes(widget.value)
     return found

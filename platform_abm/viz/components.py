@@ -18,7 +18,7 @@ from platform_abm.scenario import Scenario
 from platform_abm.viz import figures
 from platform_abm.viz.params import Controls, format_mix, model_kwargs, parse_controls
 from platform_abm.viz.session import ResetCard
-from platform_abm.viz.widgets import html_block, live_plot
+from platform_abm.viz.widgets import html_block, live_plot, number_text, status_badge
 
 if TYPE_CHECKING:
     from platform_abm.model import PlatformModel
@@ -46,16 +46,13 @@ def _live_plot(
 def StatusLine(model: PlatformModel) -> None:
     """Status (running / converged / round-limit / diverged), round, drift and regime."""
     update_counter.get()
-    colour = STATUS_COLOURS.get(model.status, "#555555")
-    status = html.escape(model.status)
+    badge = status_badge(model.status, STATUS_COLOURS.get(model.status, "#555555"))
     drift = "–" if model.steps == 0 else f"{model.last_drift:.3e}"
     with solara.Card("Status", classes=["pabm-status"], margin=0):
         solara.HTML(
             tag="div",
             unsafe_innerHTML=(
-                f'<span class="pabm-status-value" style="color:white;background:{colour};'
-                f'padding:2px 8px;border-radius:10px;font-weight:600">{status}</span>'
-                f"&nbsp; round {model.steps} of at most {model.max_rounds}"
+                f"{badge}&nbsp; round {model.steps} of at most {model.max_rounds}"
                 f" · last drift {drift}"
             ),
         )
@@ -82,8 +79,7 @@ def CollectiveMetrics(model: PlatformModel) -> None:
         members = int((model.collective_ids == index).sum())
         cells = []
         for _, prefix in PLAN_METRICS:
-            value = record.get(f"{prefix}_{name}")
-            cells.append("–" if value is None else f"{value:.4g}")
+            cells.append(number_text(record.get(f"{prefix}_{name}")))
         rows.append(
             f"<tr><td>{html.escape(name)}</td><td>{members:,}</td>"
             + "".join(f"<td>{cell}</td>" for cell in cells)

@@ -9,7 +9,6 @@ from the model (its metrics, regimes and summary), never computed here.
 from __future__ import annotations
 
 import html
-import math
 from typing import TYPE_CHECKING, Any
 
 import solara
@@ -19,24 +18,13 @@ from platform_abm.curation.scenario import CurationScenario
 from platform_abm.viz import curation_figures as figures
 from platform_abm.viz.curation_params import CurationControls, parse_controls
 from platform_abm.viz.session import ResetCard
-from platform_abm.viz.widgets import html_block, live_plot
+from platform_abm.viz.widgets import html_block, live_plot, number_text, status_badge
 
 if TYPE_CHECKING:
     from platform_abm.curation.model import CurationModel
 
 STATUS_COLOURS = {"running": "#1976d2", "completed": "#ef6c00", "converged": "#2e7d32"}
 """Colour of each run status in the status line."""
-
-
-def _number(value: float) -> str:
-    return "–" if not math.isfinite(value) else f"{value:.4g}"
-
-
-def _badge(text: str, colour: str) -> str:
-    return (
-        f'<span class="pabm-status-value" style="color:white;background:{colour};'
-        f'padding:2px 8px;border-radius:10px;font-weight:600">{html.escape(text)}</span>'
-    )
 
 
 def _regimes(model: CurationModel) -> str:
@@ -53,13 +41,13 @@ def CurationStatus(model: CurationModel) -> None:
     summary = model.summary()
     metrics = model.metrics
     status = summary["status"]
-    badges = _badge(status, STATUS_COLOURS[status])
+    badges = status_badge(status, STATUS_COLOURS[status])
     if summary["converged"]:
-        badges += "&nbsp;" + _badge("converged", STATUS_COLOURS["converged"])
+        badges += "&nbsp;" + status_badge("converged", STATUS_COLOURS["converged"])
     with solara.Card("Status", classes=["pabm-status"], margin=0):
         html_block(
             f"{badges}&nbsp; round {model.steps} of {model.rounds}"
-            f" · change (TV) {_number(metrics['change'])}"
+            f" · change (TV) {number_text(metrics['change'])}"
             f" · {html.escape(model.fidelity)}, {html.escape(model.order)}",
             "pabm-curation-round",
         )
@@ -74,7 +62,7 @@ def CurationStatus(model: CurationModel) -> None:
             )
             rows.append(
                 f"<tr><td>{html.escape(name)}</td>"
-                + "".join(f"<td>{_number(value)}</td>" for value in cells)
+                + "".join(f"<td>{number_text(value)}</td>" for value in cells)
                 + "</tr>"
             )
         html_block(
@@ -84,9 +72,10 @@ def CurationStatus(model: CurationModel) -> None:
         )
         mode = summary["mode"]
         html_block(
-            f"entropy {_number(metrics['entropy'])} nats · support {int(metrics['support_size']):,}"
-            f" cells · most probable cell ({mode['cell'][0]:.3g}, {mode['cell'][1]:.3g})"
-            f" with mass {_number(mode['mass'])}",
+            f"entropy {number_text(metrics['entropy'])} nats"
+            f" · support {int(metrics['support_size']):,} cells"
+            f" · most probable cell ({mode['cell'][0]:.3g}, {mode['cell'][1]:.3g})"
+            f" with mass {number_text(mode['mass'])}",
             "pabm-curation-shape",
         )
         if summary["gmm_not_converged"]:

@@ -22,7 +22,7 @@ from typing import Any
 
 from platform_abm.curation.scenario import FIDELITIES, ORDERS, CurationScenario
 from platform_abm.errors import InputError
-from platform_abm.viz.values import parse_choice, parse_number, parse_seed
+from platform_abm.viz.values import given_controls, parse_choice, parse_number, parse_seed
 
 POOL_MAX = 50
 """Largest pool size K or M offered by the sliders (more if the scenario uses more)."""
@@ -137,11 +137,8 @@ def parse_controls(scenario: CurationScenario, values: dict[str, Any]) -> Curati
         InputError: For an unknown control, a choice not offered, or a value of
             the wrong kind (text as a number, a seed that is not a whole number).
     """
-    unknown = sorted(set(values) - set(CONTROL_NAMES))
-    if unknown:
-        raise InputError(unknown[0], values[unknown[0]], f"one of {list(CONTROL_NAMES)}")
     start = initial_controls(scenario)
-    given = {key: value for key, value in values.items() if value is not None}
+    given = given_controls(values, CONTROL_NAMES)
 
     def number(key: str, kind: type) -> Any:
         return parse_number(given.get(key, getattr(start, key)), CONTROL_NAMES[key], kind)

@@ -20,7 +20,7 @@ from typing import Any
 from platform_abm import data
 from platform_abm.errors import InputError
 from platform_abm.scenario import Scenario
-from platform_abm.viz.values import parse_number, parse_seed
+from platform_abm.viz.values import given_controls, parse_number, parse_seed
 
 LEVEL_SLIDERS = 4
 """Number of level-weight sliders (levels 0, 1, 2 and 3)."""
@@ -231,11 +231,8 @@ def parse_controls(scenario: Scenario, values: dict[str, Any]) -> Controls:
         InputError: For an unknown control or a value of the wrong kind (a
             seed that is not a whole number, say).
     """
-    unknown = sorted(set(values) - set(CONTROL_NAMES))
-    if unknown:
-        raise InputError(unknown[0], values[unknown[0]], f"one of {list(CONTROL_NAMES)}")
     start = initial_controls(scenario)
-    given = {key: value for key, value in values.items() if value is not None}
+    given = given_controls(values, CONTROL_NAMES)
     weights = tuple(
         parse_number(given[f"level_{level}"], f"level {level} weight", float)
         if f"level_{level}" in given

@@ -8,13 +8,33 @@ knows about Solara or about a model.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from platform_abm.errors import InputError
 
 MAX_SEED = 2**63 - 1
 """Largest seed accepted (as in scenario files)."""
+
+
+def given_controls(values: Mapping[str, Any], names: Iterable[str]) -> dict[str, Any]:
+    """The controls that ``values`` sets (a None value leaves a control unset).
+
+    Args:
+        values: Control values keyed by control keyword.
+        names: The page's control keywords.
+
+    Returns:
+        The values that are not None.
+
+    Raises:
+        InputError: For a keyword that is not one of ``names``.
+    """
+    names = list(names)
+    unknown = sorted(set(values) - set(names))
+    if unknown:
+        raise InputError(unknown[0], values[unknown[0]], f"one of {names}")
+    return {key: value for key, value in values.items() if value is not None}
 
 
 def parse_number(value: Any, name: str, kind: type) -> Any:

@@ -1,4 +1,4 @@
-"""Rendering helpers shared by the pages' components: trusted HTML and live plot images.
+"""Rendering helpers shared by the pages' components: badges, numbers, HTML and live plots.
 
 Text is rendered as plain HTML, not with ``solara.Markdown``: the Markdown
 component loads KaTeX and Mermaid from the CDN, which the offline asset copy
@@ -7,12 +7,42 @@ component loads KaTeX and Mermaid from the CDN, which the offline asset copy
 
 from __future__ import annotations
 
+import html
+import math
 from collections.abc import Callable, Hashable
 from typing import Any
 
 import solara
 
 from platform_abm.viz.figures import LivePlot
+
+
+def status_badge(text: str, colour: str) -> str:
+    """A status word as a coloured badge (HTML, the text escaped).
+
+    Args:
+        text: The status.
+        colour: CSS background colour.
+
+    Returns:
+        The markup.
+    """
+    return (
+        f'<span class="pabm-status-value" style="color:white;background:{colour};'
+        f'padding:2px 8px;border-radius:10px;font-weight:600">{html.escape(text)}</span>'
+    )
+
+
+def number_text(value: float | None) -> str:
+    """A measurement for display: four significant digits, a dash when undefined.
+
+    Args:
+        value: The value (None or non-finite: not defined yet).
+
+    Returns:
+        The text.
+    """
+    return "–" if value is None or not math.isfinite(value) else f"{value:.4g}"
 
 
 def html_block(markup: str, css_class: str) -> None:
