@@ -312,6 +312,54 @@ def _members_objective(
     return values, theta_bar.astype(X.dtype), direct.astype(X.dtype)
 
 
+def _problem_masks(masks: Array, n: int) -> Array:
+    """Members of every problem as a boolean (B, n) array, each problem non-empty."""
+    masks = np.atleast_2d(np.asarray(masks, dtype=bool))
+    if masks.shape[1] != n:
+        raise InputError("collective.members", masks.shape, f"masks over {n} users")
+    if not masks.any(axis=1).all():
+        raise InputError("collective.members", "empty", "at least one member per problem")
+    return masks
+
+
+def _members_gradient(
+    learner: UnrolledGD,
+    X: Array,
+    y: Array,
+    delta: Array,
+    column: int,
+    masks: Array,
+    utility: Utility | Sequence[Utility],
+    weights: Array | None,
+) -> tuple[Array, Array]:
+    """Every problem's members' mean utility and its gradient in the column edits.
+
+    Returns:
+        The utilities, shape (B,), and ∂U/∂delta through the unrolled learner
+        plus the direct dependence, shape (B, n).
+    """
+    traj = unrolled_forward(learner, X, y, delta, column, weights)
+    values, theta_bar, direct = _members_objective(utility, traj.final, X, y, delta, column, masks)
+    grad = direct + unrolled_backward(learner, X, y, delta, column, traj, theta_bar, weights)
+    return values, grad
+
+
+def _members_outcome(
+    learner: UnrolledGD,
+    X: Array,
+    y: Array,
+    delta: Array,
+    column: int,
+    masks: Array,
+    utility: Utility | Sequence[Utility],
+    weights: Array | None,
+) -> tuple[Array, Array]:
+    """The unrolled learner's parameters on the edited data, shape (B, d), and the utilities."""
+    traj = unrolled_forward(learner, X, y, delta, column, weights)
+    values, _, _ = _members_objective(utility, traj.final, X, y, delta, column, masks)
+    return traj.final, values
+
+
 def solve_free_edit_notebook(
     X: Array,
     y: Array,
@@ -354,11 +402,7 @@ def solve_free_edit_notebook(
     Raises:
         InputError: If a problem has no member or the column is out of range.
     """
-    masks = np.atleast_2d(np.asarray(masks, dtype=bool))
-    if masks.shape[1] != X.shape[0]:
-        raise InputError("collective.members", masks.shape, f"masks over {X.shape[0]} users")
-    if not masks.any(axis=1).all():
-        raise InputError("collective.members", "empty", "at least one member per problem")
+    masks = _problem_masks(masks, X.shape[0])
     if not 0 <= column < X.shape[1]:
         raise InputError("collective.strategy.features", column, f"a column in 0..{X.shape[1] - 1}")
     learner = learner or UnrolledGD()
@@ -368,18 +412,13 @@ def solve_free_edit_notebook(
     adam = Adam(lr=lr)
     history = np.empty((iterations, masks.shape[0]))
     for it in range(iterations):
-        traj = unrolled_forward(learner, X, y, delta, column, weights)
-        values, theta_bar, direct = _members_objective(
-            utility, traj.final, X, y, delta, column, masks
-        )
+        values, grad = _members_gradient(learner, X, y, delta, column, masks, utility, weights)
         history[it] = values
-        grad = direct + unrolled_backward(learner, X, y, delta, column, traj, theta_bar, weights)
         delta = np.where(masks, adam.step(delta, grad), 0.0).astype(dtype)
         if callback is not None:
             callback(it, values)
-    traj = unrolled_forward(learner, X, y, delta, column, weights)
-    values, _, _ = _members_objective(utility, traj.final, X, y, delta, column, masks)
-    return NotebookResult(delta=delta, theta=traj.final, utility=values, history=history)
+    theta, values = _members_outcome(learner, X, y, delta, column, masks, utility, weights)
+    return NotebookResult(delta=delta, theta=theta, utility=values, history=history)
 
 
 def members_masks(
@@ -459,9 +498,7 @@ def solve_shift_notebook(
     Returns:
         Final η, parameters, utilities and the utility history.
     """
-    masks = np.atleast_2d(np.asarray(masks, dtype=bool))
-    if not masks.any(axis=1).all():
-        raise InputError("collective.members", "empty", "at least one member per problem")
+    masks = _problem_masks(masks, X.shape[0])
     learner = learner or UnrolledGD()
     X = np.asarray(X, dtype=dtype)
     y = np.asarray(y, dtype=dtype)
@@ -471,16 +508,11 @@ def solve_shift_notebook(
     history = np.empty((iterations, masks.shape[0]))
     for it in range(iterations):
         delta = eta[:, None] * unit
-        traj = unrolled_forward(learner, X, y, delta, column, weights)
-        values, theta_bar, direct = _members_objective(
-            utility, traj.final, X, y, delta, column, masks
-        )
+        values, grad = _members_gradient(learner, X, y, delta, column, masks, utility, weights)
         history[it] = values
-        grad = direct + unrolled_backward(learner, X, y, delta, column, traj, theta_bar, weights)
         eta = adam.step(eta, np.sum(grad * unit, axis=1, dtype=float))
         if callback is not None:
             callback(it, values)
     delta = eta[:, None] * unit
-    traj = unrolled_forward(learner, X, y, delta, column, weights)
-    values, _, _ = _members_objective(utility, traj.final, X, y, delta, column, masks)
-    return ShiftResult(eta=eta, theta=traj.final, utility=values, history=history)
+    theta, values = _members_outcome(learner, X, y, delta, column, masks, utility, weights)
+    return ShiftResult(eta=eta, theta=theta, utility=values, history=history)
