@@ -128,17 +128,18 @@ def drift_figure(table: pd.DataFrame, title: str) -> Figure:
     return figure
 
 
-def save_figure(figure: Figure, path: str | Path) -> None:
+def save_figure(figure: Figure, path: str | Path, dpi: int = 110) -> None:
     """Save a figure as PNG atomically (temporary name, then rename).
 
     Args:
         figure: The figure.
         path: Destination ``.png`` file.
+        dpi: Resolution.
     """
     import io
 
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
     write_atomic(Path(path), buffer.getvalue())
 
 

@@ -17,9 +17,6 @@ Files written into ``out_dir`` (each to a temporary name, then moved into place)
 
 from __future__ import annotations
 
-import os
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +32,7 @@ from platform_abm.curation.run import run_model
 from platform_abm.curation.sampled import histogram_on_grid
 from platform_abm.curation.scenario import FIDELITIES
 from platform_abm.errors import InputError
+from platform_abm.results import save_figure, save_table
 
 #: Public centre of each regime (owner at the origin).
 REGIMES: dict[str, tuple[float, float]] = {
@@ -58,21 +56,9 @@ LIMIT_COLUMNS = (
 )
 
 
-def _write_atomic(out_dir: Path, name: str, write: Callable[[str], None]) -> Path:
-    """Write a file through a temporary name in ``out_dir``, then move it into place."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=out_dir)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, out_dir / name)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return out_dir / name
-
-
 def _save_figure(out_dir: Path, name: str, fig: Figure) -> Path:
-    return _write_atomic(out_dir, name, lambda path: fig.savefig(path, format="png", dpi=120))
+    save_figure(fig, out_dir / name, dpi=120)
+    return out_dir / name
 
 
 def _model(
@@ -193,12 +179,8 @@ def reproduce_curation(out_dir: Path, progress: bool = True, fidelity: str = "gr
             curves_figure(tables, "satisfaction", CURATORS, "satisfaction"),
         ),
     ]
-    limits_table = pd.DataFrame(rows)
-    files.append(
-        _write_atomic(
-            out_dir, "curation_limits.csv", lambda path: limits_table.to_csv(path, index=False)
-        )
-    )
+    save_table(pd.DataFrame(rows), out_dir / "curation_limits.csv")
+    files.append(out_dir / "curation_limits.csv")
     return {
         "fidelity": fidelity,
         "rounds": ROUNDS,
