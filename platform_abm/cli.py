@@ -16,6 +16,7 @@ from typing import Any
 
 from platform_abm import __version__
 from platform_abm.errors import InputError, PlatformABMError, SimulationError
+from platform_abm.reproduce import FIGURES, VARIANTS
 from platform_abm.scenario import Scenario, load_scenario, read_toml
 
 EXIT_FAILED_RUN = 1
@@ -156,6 +157,18 @@ def _run_curation(document: dict[str, Any], args: argparse.Namespace) -> int:
     return 0
 
 
+#: Options of ``reproduce`` that only some figures take: CLI flag -> keyword of ``run``.
+_FIGURE_OPTIONS = {
+    "--rounds": "rounds",
+    "--feature": "features",
+    "--setting": "setting",
+    "--diagnose": "diagnose",
+    "--search-eta": "search_eta",
+    "--redraw-target": "redraw_target",
+    "--mixture": "mixture",
+}
+
+
 def _cmd_reproduce(args: argparse.Namespace) -> int:
     out_dir = Path(args.out or Path("results") / args.figure)
     if args.figure == "curation":
@@ -164,28 +177,33 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
         from platform_abm.curation.reproduce import reproduce_curation
 
         reproduce_curation(out_dir, progress=not args.quiet)
-    elif args.figure == "fig1":
-        from platform_abm.reproduce import fig1
+        print(f"wrote {out_dir}")
+        return 0
+    from platform_abm.reproduce import figure_module
+    from platform_abm.reproduce.summary import format_headlines
 
-        fig1.run(
-            out_dir,
-            variant=args.variant,
-            seeds=args.seeds,
-            rounds=args.rounds,
-            data_path=args.data,
-            progress=not args.quiet,
-        )
-    else:
-        from importlib import import_module
-
-        kwargs: dict[str, Any] = {
-            "variant": args.variant,
-            "progress": not args.quiet,
-            "data_path": args.data,
-        }
-        if args.seeds is not None:
-            kwargs["seeds"] = args.seeds
-        import_module(f"platform_abm.reproduce.{args.figure}").run(out_dir, **kwargs)
+    module = figure_module(args.figure)
+    if args.seeds is not None and args.seeds < 1:
+        raise InputError("--seeds", args.seeds, "a whole number ≥ 1")
+    options: dict[str, Any] = {}
+    for flag, keyword in _FIGURE_OPTIONS.items():
+        value = getattr(args, keyword)
+        if value is None or value is False:
+            continue
+        if keyword not in module.OPTIONS:
+            takers = [f for f in FIGURES if keyword in figure_module(f).OPTIONS]
+            raise InputError(flag, value, f"only with {' or '.join(takers)}, not {args.figure}")
+        options[keyword] = value
+    summary = module.run(
+        out_dir,
+        variant=args.variant,
+        seeds=args.seeds,
+        quick=args.quick,
+        data_path=args.data,
+        progress=not args.quiet,
+        **options,
+    )
+    print(format_headlines(summary))
     print(f"wrote {out_dir}")
     return 0
 
@@ -214,17 +232,48 @@ def build_parser() -> argparse.ArgumentParser:
         "reproduce",
         help="reproduce a published figure",
         description="Reproduce a figure of the paper (needs the real credit data, except "
-        "'curation').",
+        "'curation'). Writes the figure, the table behind it and summary.json (each headline "
+        "number measured, published and as the authors' code gives it).",
     )
-    reproduce.add_argument("figure", choices=["fig1", "fig2", "fig3", "fig4", "curation"])
+    reproduce.add_argument("figure", choices=[*FIGURES, "curation"])
     reproduce.add_argument(
         "--variant",
-        choices=["paper", "notebook"],
+        choices=list(VARIANTS),
         default="paper",
-        help="paper semantics (default) or the public notebooks' choices",
+        help="paper semantics (default) or the authors' notebook procedure step for step",
     )
-    reproduce.add_argument("--seeds", type=int, help="number of seeds (default: as published)")
-    reproduce.add_argument("--rounds", type=int, default=25, help="rounds per run (fig1)")
+    reproduce.add_argument(
+        "--seeds",
+        "--trials",
+        dest="seeds",
+        type=int,
+        help="seeds or trials (default: as published)",
+    )
+    reproduce.add_argument(
+        "--quick", action="store_true", help="a reduced grid (minutes, not hours)"
+    )
+    reproduce.add_argument("--rounds", type=int, help="rounds per run (fig1)")
+    reproduce.add_argument(
+        "--feature",
+        dest="features",
+        action="append",
+        help="only this feature's curve (fig2, fig3; repeatable)",
+    )
+    reproduce.add_argument("--setting", help="learner setting (fig3 notebook: saved | published)")
+    reproduce.add_argument(
+        "--diagnose", action="store_true", help="fig2: the budget-matched controls behind B"
+    )
+    reproduce.add_argument(
+        "--search-eta", action="store_true", help="fig4: find η by stochastic approximation"
+    )
+    reproduce.add_argument(
+        "--redraw-target",
+        action="store_true",
+        help="fig4: draw θ_target afresh instead of the notebook's printed one",
+    )
+    reproduce.add_argument(
+        "--mixture", choices=["agents", "expected"], help="fig1: how levels are assigned"
+    )
     reproduce.add_argument("--data", help="the Kaggle credit CSV/ZIP")
     reproduce.add_argument("--out", help="output folder (default: results/<figure>)")
     reproduce.add_argument("--quiet", action="store_true", help="no progress bar")

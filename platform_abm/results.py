@@ -23,12 +23,12 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
     """Convert numpy scalars, tuples and non-finite floats for strict JSON."""
     if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple | np.ndarray):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
@@ -90,7 +90,7 @@ def write_results(
         for stem, frame in {"rounds": table, **(tables or {})}.items():
             frame.to_csv(staging / f"{stem}.csv", index=False)
             frame.to_parquet(staging / f"{stem}.parquet", index=False)
-        text = json.dumps(_jsonable(summary), indent=2, allow_nan=False)
+        text = json.dumps(jsonable(summary), indent=2, allow_nan=False)
         (staging / "summary.json").write_text(text + "\n", encoding="utf-8")
         for stem, figure in (figures or {}).items():
             figure.savefig(staging / f"{stem}.png", dpi=110, bbox_inches="tight")
