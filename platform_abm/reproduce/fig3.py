@@ -10,6 +10,7 @@ gradients. See :func:`platform_abm.collective.experiments.fig3_utilities`.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -18,12 +19,101 @@ from matplotlib.figure import Figure
 from tqdm import tqdm
 
 from platform_abm import data
-from platform_abm.collective.experiments import FEATURE_COLUMNS, check_variant, fig3_utilities
+from platform_abm.collective.experiments import (
+    FEATURE_COLUMNS,
+    SHIFT_BOUND,
+    check_variant,
+)
+from platform_abm.collective.notebook import (
+    UnrolledGD,
+    members_masks,
+    notebook_step,
+    solve_shift_notebook,
+)
+from platform_abm.collective.solvers import LeaderProblem, stackelberg
+from platform_abm.collective.strategies import FeatureShift
+from platform_abm.learners import ExactLogistic, Learner
 from platform_abm.results import save_figure, save_table
+from platform_abm.utilities import LossAlignment
+
+Array = np.ndarray
+Progress = Callable[[int], None] | None
+
 
 ALPHAS = tuple(float(v) for v in np.linspace(0.01, 0.99, 10))
 MAX_BATCH = 20
 PUBLISHED = {"age": (0.714, 0.685), "#dependents": (0.698, 0.684), "baseline": 0.650}
+
+
+def fig3_utilities(
+    X: Array,
+    y: Array,
+    variant: str = "notebook",
+    alphas: Sequence[float] = tuple(np.linspace(0.01, 0.99, 10)),
+    seeds: Sequence[int] = tuple(range(10)),
+    feature: str = "age",
+    iterations: int = 250,
+    progress: Progress = None,
+) -> tuple[Array, Array, Array, float]:
+    """Participants' utility against the collective size (figure 3).
+
+    A random fraction α of the users (drawn per seed) shifts one column by a
+    shared η, the rest report truthfully; zero-sum utility u = ℓ(z'; θ). The
+    strategy is size-aware. Notebook: Adam (lr 0.01, ``iterations`` steps) on η
+    through 100 unrolled GD steps of size max(1e-3, 1/(i+1)) from θ0 = 0 (all
+    (α, seed) problems solved as one batch); paper: L-BFGS-B with implicit
+    gradients through the exact learner on D_α = α·D_h + (1−α)·D0, |η| ≤ 2.5.
+
+    Args:
+        X: Credit features.
+        y: Labels.
+        variant: ``paper`` or ``notebook``.
+        alphas: Collective sizes.
+        seeds: Member-draw seeds.
+        feature: 'age' or '#dependents'.
+        iterations: Adam iterations (notebook variant).
+        progress: Called with the number of finished problems.
+
+    Returns:
+        Utilities of shape (len(alphas), len(seeds)), the shifts η and the
+        members' truthful utility (η = 0) of the same shape, and the
+        no-manipulation baseline (the learner's mean loss over everybody).
+    """
+    check_variant(variant)
+    col = FEATURE_COLUMNS[variant][feature]
+    learner: Learner = ExactLogistic()
+    utility = LossAlignment(learner, lam=0.0)
+    masks = members_masks(len(y), alphas, seeds)
+    if variant == "notebook":
+        unrolled = UnrolledGD(steps=100, step_rule=notebook_step)
+        res = solve_shift_notebook(X, y, masks, col, utility, unrolled, iterations=iterations)
+        # Baseline over everybody (the learner's training loss without manipulation).
+        everyone = np.ones((1, len(y)), dtype=bool)
+        base = float(
+            solve_shift_notebook(X, y, everyone, col, utility, unrolled, iterations=0).utility[0]
+        )
+        if progress is not None:
+            progress(len(masks))
+        shape = (len(alphas), len(seeds))
+        truthful = res.history[0] if iterations else res.utility
+        return res.utility.reshape(shape), res.eta.reshape(shape), truthful.reshape(shape), base
+    values = np.empty(len(masks))
+    etas = np.empty(len(masks))
+    truthful = np.empty(len(masks))
+    strategy = FeatureShift([col], bound=SHIFT_BOUND)
+    for k, mask in enumerate(masks):
+        alpha = alphas[k // len(seeds)]
+        members = np.flatnonzero(mask)
+        problem = LeaderProblem(learner, strategy, utility, X, y, members, alpha=float(alpha))
+        sol = stackelberg(problem)
+        values[k], etas[k] = sol.value, sol.params[0]
+        truthful[k] = problem.value_at(np.zeros(1))[0]
+        if progress is not None:
+            progress(k + 1)
+    theta0 = learner.fit(X, y).coef_
+    baseline = float(np.mean(learner.sample_loss(theta0, X, y)))
+    shape = (len(alphas), len(seeds))
+    return values.reshape(shape), etas.reshape(shape), truthful.reshape(shape), baseline
 
 
 def figure(table: pd.DataFrame, variant: str) -> Figure:

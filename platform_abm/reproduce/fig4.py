@@ -10,6 +10,8 @@ ten features 0..9. See :func:`platform_abm.collective.experiments.fig4_curves`.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,16 +20,146 @@ from matplotlib.figure import Figure
 from tqdm import tqdm
 
 from platform_abm import data
+from platform_abm.collective import metrics as M
 from platform_abm.collective.experiments import (
-    FIG4_STRATEGIES,
     check_variant,
-    fig4_curves,
     zero_crossing,
 )
+from platform_abm.collective.solvers import LeaderProblem
+from platform_abm.collective.strategies import FeatureShift
+from platform_abm.learners import ExactLogistic, Learner
 from platform_abm.results import save_figure, save_table
+from platform_abm.utilities import TargetModel
+
+Array = np.ndarray
+Progress = Callable[[int], None] | None
+
 
 ALPHAS = tuple(float(v) for v in np.linspace(0.1, 0.99, 20))
 PUBLISHED = {"psi_zero": (0.31, 0.52, 0.84), "U(0.99)": (-0.91, -0.19, -0.011)}
+
+
+#: Figure 4: η of the target model and of the three strategies, and their design sizes.
+FIG4_TARGET_ETA = 0.552
+FIG4_TARGET_ALPHA = 0.3
+FIG4_STRATEGIES: tuple[tuple[float, float], ...] = ((0.559, 0.3), (0.340, 0.5), (0.2159, 0.8))
+#: Shifted features S of figure 4: all features (the notebooks drop column 0 first and
+#: shift the remaining columns, bias included; the paper's S is read as all ten
+#: features without the bias).
+FIG4_FEATURES: dict[str, tuple[int, ...]] = {
+    "paper": tuple(range(10)),
+    "notebook": tuple(range(1, 11)),
+}
+
+
+@dataclass
+class Fig4Curve:
+    """U and Ψ against α for one fixed strategy (figure 4)."""
+
+    eta: float
+    design: float
+    alphas: Array
+    utility: Array  # (len(alphas), trials)
+    psi: Array  # (len(alphas), trials)
+    psi_pool: Array  # (len(alphas), trials)
+
+
+def fig4_curves(
+    X: Array,
+    y: Array,
+    variant: str = "notebook",
+    alphas: Sequence[float] = tuple(np.linspace(0.1, 0.99, 20)),
+    trials: int = 10,
+    strategies: Sequence[tuple[float, float]] = FIG4_STRATEGIES,
+    progress: Progress = None,
+) -> list[Fig4Curve]:
+    """Collective utility U and Ψ against the collective size α (figure 4).
+
+    Members are a random fraction α of the label-1 users (drawn per trial); they
+    shift the features S by η·μ_S, μ the mean of the label-0 users; the other
+    users report truthfully; target-model utility −||θ − θ_target||², with
+    θ_target the exact model fitted when a collective of size 0.3 (trial 0's
+    draw) plays η = 0.552. Ψ is Proposition 6's alignment of the members'
+    utility and loss gradients at the fitted model (the mixture model
+    α·D_h + (1−α)·D0); ``psi_pool`` is its analogue for members that replace
+    their own points (see :func:`_pool_psi`).
+
+    Args:
+        X: Credit features.
+        y: Labels.
+        variant: ``paper`` or ``notebook`` (the shifted features S).
+        alphas: Collective sizes (share of the label-1 users).
+        trials: Number of member draws.
+        strategies: (η, design size) pairs.
+        progress: Called with the number of finished fits.
+
+    Returns:
+        One curve per strategy.
+    """
+    check_variant(variant)
+    cols = list(FIG4_FEATURES[variant])
+    mu = X[y == 0][:, cols].mean(axis=0)
+    strategy = FeatureShift(cols, direction=mu, shared=True)
+    learner = ExactLogistic()
+    ones = np.flatnonzero(y == 1)
+    dummy = TargetModel(np.zeros(X.shape[1]))
+
+    def members_of(alpha: float, trial: int) -> Array:
+        rng = np.random.default_rng(trial)
+        return np.sort(rng.choice(ones, round(alpha * len(ones)), replace=False))
+
+    target_problem = LeaderProblem(learner, strategy, dummy, X, y, members_of(FIG4_TARGET_ALPHA, 0))
+    Xt, yt, wt, _ = target_problem.population(np.array([FIG4_TARGET_ETA]))
+    utility = TargetModel(learner.fit(Xt, yt, wt).coef_)
+    curves = []
+    done = 0
+    for eta, design in strategies:
+        U = np.empty((len(alphas), trials))
+        P = np.empty((len(alphas), trials))
+        Q = np.empty((len(alphas), trials))
+        for t in range(trials):
+            warm = None
+            for a, alpha in enumerate(alphas):
+                members = members_of(float(alpha), t)
+                problem = LeaderProblem(learner, strategy, utility, X, y, members)
+                Xs, ys, w, rows = problem.population(np.array([eta]))
+                theta = learner.fit(Xs, ys, w, warm_start=warm).coef_
+                warm = theta
+                U[a, t] = float(np.mean(utility.value(theta, Xs[rows], ys[rows], X[members])))
+                P[a, t] = M.mixture_psi(learner, theta, Xs, ys, w, rows, utility, X[members])
+                Q[a, t] = _pool_psi(learner, theta, Xs, ys, w, rows, X[members], utility)
+                done += 1
+                if progress is not None:
+                    progress(done)
+        curves.append(Fig4Curve(eta, design, np.asarray(alphas, float), U, P, Q))
+    return curves
+
+
+def _pool_psi(
+    learner: Learner,
+    theta: Array,
+    X: Array,
+    y: Array,
+    weights: Array,
+    rows: Array,
+    X_base_rows: Array,
+    utility: TargetModel,
+) -> float:
+    """Ψ for a collective that *replaces* its members' own points.
+
+    When members are drawn from a pool (here the label-1 users) and report in
+    place of their base points, a larger collective moves the data by
+    E_h∇θℓ(reported) − E_h∇θℓ(base) rather than by E_h∇θℓ − E_0∇θℓ; this is
+    ⟨E_h∇θu, E_h∇θℓ(x') − E_h∇θℓ(x)⟩_{H⁻¹} (same sign convention as Ψ).
+    """
+    yr = y[rows]
+    diff = np.mean(
+        learner.sample_gradient(theta, X[rows], yr)
+        - learner.sample_gradient(theta, X_base_rows, yr),
+        axis=0,
+    )
+    grad_u = np.mean(utility.grad_theta(theta, X[rows], yr, X_base_rows), axis=0)
+    return M.h_inner(learner.hessian(theta, X, y, weights), grad_u, diff)
 
 
 def figure(table: pd.DataFrame, variant: str) -> Figure:
