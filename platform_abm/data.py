@@ -5,7 +5,7 @@ column is the constant bias 1 (when a bias is added), binary labels in
 {0., 1.}, the feature names and a short description of the source. The module
 is pure I/O and numpy; it knows nothing about Mesa.
 
-Sources (SPEC.md §5):
+Sources (``docs/model.md`` §5):
 
 * :func:`load_credit`: the Kaggle "Give Me Some Credit" training file, through
   the paper's pipeline (drop incomplete rows, standardise on every complete
@@ -22,7 +22,9 @@ Sources (SPEC.md §5):
 
 from __future__ import annotations
 
+import codecs
 import copy
+import csv
 import functools
 import importlib.resources
 import importlib.util
@@ -58,7 +60,7 @@ CREDIT_FEATURES: tuple[str, ...] = (
     "NumberOfDependents",
     "bias",
 )
-"""Feature names of the credit populations, in SPEC.md §5 order; the last is the bias."""
+"""Feature names of the credit populations, in ``docs/model.md`` §5 order; the last is the bias."""
 
 CREDIT_NON_DEFAULTERS = 10_000
 """Number of non-defaulters kept (the first ones in file order)."""
@@ -74,6 +76,15 @@ WHYNOT_CREDIT_MEMBER = ("simulators", "credit", "credit_data.zip")
 
 CALIBRATION_RESOURCE = "credit_calibration.json"
 """Package resource holding the synthetic generator's calibration."""
+
+MAX_DATA_BYTES = 2 * 1024**3
+"""Largest data file read (or CSV inside a zip): 2 GiB of CSV is already ~10 GiB in pandas."""
+
+SNIFF_BYTES = 64 * 1024
+"""How much of a data file is inspected before it is read."""
+
+MIN_PER_LABEL = 2
+"""Fewest users of each label a population needs (the platform fits a classifier)."""
 
 _HOW_TO_GET_CREDIT = (
     "the Kaggle 'Give Me Some Credit' training file is not available. Provide it in one "
@@ -215,25 +226,98 @@ def find_credit_file(path: str | os.PathLike[str] | None = None) -> Path | None:
     return _whynot_credit_file()
 
 
+def _csv_member(archive: zipfile.ZipFile, path: Path) -> zipfile.ZipInfo:
+    """The one CSV file inside a zip archive, or InputError."""
+    members = [
+        info
+        for info in archive.infolist()
+        if info.filename.lower().endswith(".csv") and not info.filename.startswith("__MACOSX/")
+    ]
+    if len(members) != 1:
+        raise InputError(
+            str(path), archive.namelist(), "a zip archive holding exactly one .csv file"
+        )
+    return members[0]
+
+
+def _size(size: int) -> str:
+    return f"{size / 1024**3:.1f} GiB" if size >= 1024**3 else f"{size / 1024**2:.1f} MiB"
+
+
+def check_data_file(path: Path) -> None:
+    """Refuse a data file that cannot be a CSV (or a zip holding one), before reading it.
+
+    Reads at most :data:`SNIFF_BYTES` of the file (or of the CSV inside a
+    zip): the file must not be empty, the beginning must be UTF-8 text without
+    NUL bytes with a complete header row of distinct column names (pandas
+    would silently rename duplicates), and the CSV must be at most
+    :data:`MAX_DATA_BYTES` long. Memory and time are bounded whatever the file.
+
+    Args:
+        path: The file.
+
+    Raises:
+        InputError: Naming the file and what was found.
+    """
+    where = str(path)
+    try:
+        size = path.stat().st_size
+        if size == 0:
+            raise InputError(where, "an empty file (0 bytes)", "a CSV file with a header row")
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                member = _csv_member(archive, path)
+                where, size = f"{path}:{member.filename}", member.file_size
+                with archive.open(member) as handle:
+                    head = handle.read(SNIFF_BYTES)
+        else:
+            with path.open("rb") as handle:
+                head = handle.read(SNIFF_BYTES)
+    except (OSError, zipfile.BadZipFile, RuntimeError) as exc:
+        raise InputError(where, f"unreadable ({exc})", "a readable CSV or ZIP file") from None
+    _check_csv_head(head, where, complete=size <= SNIFF_BYTES)
+    if size > MAX_DATA_BYTES:
+        raise InputError(
+            where, f"a CSV of {_size(size)}", f"a data file of at most {_size(MAX_DATA_BYTES)}"
+        )
+
+
+def _check_csv_head(head: bytes, where: str, complete: bool) -> None:
+    """Refuse a beginning that is not CSV text with a header row of distinct names."""
+    expected = "a comma-separated text file (UTF-8) with a header row"
+    nul = head.find(b"\x00")
+    if nul >= 0:
+        found = "only NUL bytes" if not head.strip(b"\x00") else f"a NUL byte at offset {nul}"
+        raise InputError(where, f"binary data ({found} in the first {len(head)} bytes)", expected)
+    try:
+        text = codecs.getincrementaldecoder("utf-8-sig")().decode(head, final=complete)
+    except UnicodeDecodeError as exc:
+        raise InputError(where, f"bytes that are not UTF-8 text ({exc.reason})", expected) from None
+    if "\n" not in text and "\r" not in text and not complete:
+        raise InputError(where, f"no line break in the first {len(head)} bytes", expected)
+    header = next(csv.reader(io.StringIO(text.splitlines()[0] if text else "")), [])
+    names = [name.strip() for name in header if name.strip()]
+    duplicated = sorted({name for name in names if names.count(name) > 1})
+    if duplicated:
+        raise InputError(
+            f"{where}: header", duplicated, "distinct column names (each name at most once)"
+        )
+
+
 def _read_table(path: Path) -> pd.DataFrame:
     """Read a CSV file, or the single CSV inside a zip archive, into a data frame.
+
+    The file is checked first (:func:`check_data_file`), so that neither its
+    size nor its content can exhaust memory or time before an error.
 
     Raises:
         InputError: When the file cannot be read as CSV (or holds no CSV).
     """
+    check_data_file(path)
     try:
         if zipfile.is_zipfile(path):
             with zipfile.ZipFile(path) as archive:
-                members = [
-                    m
-                    for m in archive.namelist()
-                    if m.lower().endswith(".csv") and not m.startswith("__MACOSX/")
-                ]
-                if len(members) != 1:
-                    raise InputError(
-                        str(path), archive.namelist(), "a zip archive holding exactly one .csv file"
-                    )
-                raw = archive.read(members[0])
+                raw = archive.read(_csv_member(archive, path))
             return pd.read_csv(io.BytesIO(raw), low_memory=False)
         return pd.read_csv(path, low_memory=False)
     except InputError:
@@ -245,6 +329,25 @@ def _read_table(path: Path) -> pd.DataFrame:
         raise InputError(
             str(path), f"unreadable as CSV ({reason})", "a comma-separated file"
         ) from None
+
+
+def check_labels(y: np.ndarray, field: str = "population") -> None:
+    """Refuse a population the platform cannot learn from: fewer than 2 users of a label.
+
+    Args:
+        y: Labels in {0, 1}.
+        field: Name of the setting that chose the population (for the message).
+
+    Raises:
+        InputError: Saying how many users of each label were found.
+    """
+    counts = [int(np.count_nonzero(y == label)) for label in (0.0, 1.0)]
+    if min(counts) < MIN_PER_LABEL:
+        raise InputError(
+            field,
+            f"a population of {counts[0]} user(s) of label 0 and {counts[1]} of label 1",
+            f"at least {MIN_PER_LABEL} users of each label (the platform fits a classifier)",
+        )
 
 
 def _numeric_column(frame: pd.DataFrame, column: str, where: str) -> np.ndarray:
@@ -274,7 +377,7 @@ def _standardise(X: np.ndarray) -> np.ndarray:
 
 @functools.lru_cache(maxsize=4)
 def _parse_credit(resolved: str, mtime_ns: int, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Run the SPEC.md §5 pipeline up to (not including) the shuffle; cached per file version.
+    """Run the credit pipeline up to (not including) the shuffle; cached per file version.
 
     Args:
         resolved: Absolute path of the file.
@@ -324,7 +427,7 @@ def _check_seed(seed: Any) -> int:
 
 
 def load_credit(path: str | os.PathLike[str] | None = None, seed: int = 0) -> Population:
-    """Load the Kaggle credit population of the paper (SPEC.md §5).
+    """Load the Kaggle credit population of the paper (``docs/model.md`` §5).
 
     Pipeline: drop rows with any missing value; standardise every feature with
     the mean and population standard deviation (ddof=0) over all complete rows;

@@ -23,15 +23,21 @@ the same sample weights, divided by Σ_i w_i.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import warnings
 from abc import ABC, abstractmethod
-from typing import Any
+from numbers import Integral, Real
+from typing import Annotated, Any, ClassVar, Literal
 
 import numpy as np
+from pydantic import BeforeValidator
 from scipy import linalg
 from scipy.special import expit
 
+from platform_abm.constraints import HasMethods, Interval
 from platform_abm.errors import InputError, SimulationError
+from platform_abm.validation import Allowed, StrictModel, constraint_type, refuse, validate
 
 Array = np.ndarray
 
@@ -67,6 +73,8 @@ def logistic_loss(z: Array, y: Array) -> Array:
 
 
 MAX_NEWTON_STEP = 10.0
+MAX_ITERATIONS = 1_000_000
+"""Upper bound of the declared iteration counts (Newton steps, gradient steps)."""
 FULL_STEP_SCORE_MOVE = 0.4
 HESSIAN_REUSE_MOVE = 1e-6
 GRAM_CHUNK_ROWS = 4096
@@ -140,10 +148,49 @@ def _newton_step(hess: Array, grad: Array) -> Array:
 
 
 class Learner(ABC):
-    """Interface shared by all learners (see the module docstring)."""
+    """Interface shared by all learners (see the module docstring).
+
+    Every learner declares its constructor parameters in
+    ``_parameter_constraints``, in scikit-learn's vocabulary (``Interval``,
+    ``StrOptions``, ``"boolean"``, ``None``, ``HasMethods``): the one
+    declaration from which scenario files, :func:`make_learner`, the platform
+    model and ``fit`` check the parameters (see :func:`parameters_model`).
+    """
 
     coef_: Array
     n_iter_: int
+
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {}
+
+    #: Whether the learner classifies labels 0/1 (then a population needs both,
+    #: at least 2 users each); a custom learner of another target sets False.
+    requires_both_labels: ClassVar[bool] = False
+
+    @classmethod
+    def _get_param_names(cls) -> list[str]:
+        """The constructor's parameter names, in order (as scikit-learn reads them)."""
+        signature = inspect.signature(cls.__init__)
+        return [
+            name
+            for name, parameter in signature.parameters.items()
+            if name != "self"
+            and parameter.kind not in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD)
+        ]
+
+    def _check_params(self, where: str = "learner") -> None:
+        """Validate the parameters against the class's declaration (once per value set).
+
+        Args:
+            where: Prefix of the field names in error messages.
+
+        Raises:
+            InputError: Naming the first parameter that is not allowed.
+        """
+        params = {name: getattr(self, name) for name in self._get_param_names()}
+        if getattr(self, "_checked_params", None) == params:
+            return
+        validate(parameters_model(type(self)), params, where)
+        self._checked_params = params
 
     @abstractmethod
     def fit(
@@ -217,6 +264,13 @@ class _LogisticObjective(Learner, ABC):
         bias_index: Column holding the constant bias feature (default: last).
     """
 
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "reg": [None, Interval(Real, 0, None, closed="left")],
+        "penalize_bias": ["boolean"],
+        "bias_index": [Interval(Integral, None, None, closed="neither")],
+    }
+    requires_both_labels: ClassVar[bool] = True
+
     def __init__(
         self, reg: float | None = None, penalize_bias: bool = True, bias_index: int = -1
     ) -> None:
@@ -228,12 +282,16 @@ class _LogisticObjective(Learner, ABC):
         if self.reg is None:
             return 1.0 / n
         if not np.isfinite(self.reg) or self.reg < 0:
-            raise InputError("learner.reg", self.reg, "a finite number >= 0 (or None for 1/n)")
+            raise InputError("learner.reg", self.reg, "a finite number >= 0 or None")
         return float(self.reg)
 
     def _mask(self, d: int) -> Array:
         mask = np.ones(d)
         if not self.penalize_bias:
+            if not -d <= self.bias_index < d:
+                raise InputError(
+                    "learner.bias_index", self.bias_index, f"a column index from {-d} to {d - 1}"
+                )
             mask[self.bias_index] = 0.0
         return mask
 
@@ -294,6 +352,12 @@ class ExactLogistic(_LogisticObjective):
         max_iter: Maximum number of Newton steps.
     """
 
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        **_LogisticObjective._parameter_constraints,
+        "tol": [Interval(Real, 0, None, closed="neither")],
+        "max_iter": [Interval(Integral, 1, MAX_ITERATIONS, closed="both")],
+    }
+
     def __init__(
         self,
         reg: float | None = None,
@@ -314,6 +378,7 @@ class ExactLogistic(_LogisticObjective):
         warm_start: Array | None = None,
     ) -> ExactLogistic:
         """Run Newton's method; see :meth:`Learner.fit`."""
+        self._check_params()
         with single_threaded_blas():
             return self._newton(X, y, sample_weight, warm_start)
 
@@ -407,6 +472,11 @@ class SklearnLearner(_LogisticObjective):
             notebooks do not).
     """
 
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "estimator": [None, HasMethods(["fit", "get_params", "set_params"])],
+        "warm_start": ["boolean"],
+    }
+
     def __init__(self, estimator: Any = None, warm_start: bool = False) -> None:
         super().__init__(reg=None, penalize_bias=True)
         self.estimator = estimator
@@ -432,6 +502,7 @@ class SklearnLearner(_LogisticObjective):
         """Fit the wrapped estimator; see :meth:`Learner.fit`."""
         from sklearn.base import clone
 
+        self._check_params()
         est = clone(self._estimator())
         if sample_weight is not None:
             _weights(sample_weight, len(y))  # validate
@@ -459,6 +530,14 @@ class GradientDescent(_LogisticObjective):
         use_warm_start: Whether ``fit`` starts from the given previous solution.
     """
 
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "steps": [Interval(Integral, 1, MAX_ITERATIONS, closed="both")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "reg": _LogisticObjective._parameter_constraints["reg"],
+        "penalize_bias": ["boolean"],
+        "use_warm_start": ["boolean"],
+    }
+
     def __init__(
         self,
         steps: int = 200,
@@ -480,6 +559,7 @@ class GradientDescent(_LogisticObjective):
         warm_start: Array | None = None,
     ) -> GradientDescent:
         """Run the fixed number of gradient steps; see :meth:`Learner.fit`."""
+        self._check_params()
         use_start = self.use_warm_start and warm_start is not None
         theta = np.array(warm_start, dtype=float) if use_start else np.zeros(X.shape[1])
         for _ in range(self.steps):
@@ -499,6 +579,11 @@ class LeastSquares(Learner):
         reg: Ridge penalty (default 0).
     """
 
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "reg": [Interval(Real, 0, None, closed="left")],
+    }
+    requires_both_labels: ClassVar[bool] = True
+
     def __init__(self, reg: float = 0.0) -> None:
         self.reg = reg
 
@@ -510,9 +595,18 @@ class LeastSquares(Learner):
         warm_start: Array | None = None,
     ) -> LeastSquares:
         """Solve the normal equations; see :meth:`Learner.fit`."""
+        self._check_params()
         w = _weights(sample_weight, len(y))[0]
         hess = self.hessian(np.zeros(X.shape[1]), X, y, sample_weight)
-        self.coef_ = linalg.solve(hess, X.T @ (w * y))
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", linalg.LinAlgWarning)
+                self.coef_ = linalg.solve(hess, X.T @ (w * y), assume_a="sym")
+        except (linalg.LinAlgError, linalg.LinAlgWarning, ValueError):
+            raise SimulationError(
+                "the least-squares normal equations are singular or not finite "
+                "(collinear features: add a ridge penalty, learner.reg > 0)"
+            ) from None
         self.n_iter_ = 1
         return self
 
@@ -560,22 +654,140 @@ LEARNERS: dict[str, type[Learner]] = {
 }
 
 
-def make_learner(name: str, **params: Any) -> Learner:
-    """Build a learner from its scenario name.
+def learner_names() -> tuple[str, ...]:
+    """The registered learner names, sorted."""
+    return tuple(sorted(LEARNERS))
+
+
+@functools.cache
+def parameters_model(cls: type[Learner]) -> type[StrictModel]:
+    """The strict declaration of a learner class's constructor parameters.
+
+    One field per constructor parameter, typed from the class's
+    ``_parameter_constraints`` (:func:`~platform_abm.validation.constraint_type`)
+    with the constructor's default; a parameter the class does not constrain
+    accepts any value (the registered learners constrain all of theirs, which
+    their tests check).
 
     Args:
-        name: One of ``exact``, ``sklearn-lbfgs``, ``gd``, ``least-squares``.
+        cls: The learner class.
+
+    Returns:
+        The pydantic model.
+    """
+    from pydantic import create_model
+
+    signature = inspect.signature(cls.__init__)
+    fields: dict[str, Any] = {}
+    for name in cls._get_param_names():
+        constraints = cls._parameter_constraints.get(name)
+        tp = Any if constraints is None else constraint_type(constraints)
+        fields[name] = (tp, signature.parameters[name].default)
+    first_line = (inspect.getdoc(cls) or cls.__name__).splitlines()[0]
+    model = create_model(
+        f"{cls.__name__}Parameters", __base__=StrictModel, __doc__=first_line, **fields
+    )
+    model.KEYS_NOTE = f"for {cls.__name__}"
+    return model
+
+
+@functools.cache
+def learner_table(name: str) -> type[StrictModel]:
+    """The declaration of a ``[learner]`` table for one registered learner.
+
+    Its keys are ``name`` and the learner's constructor parameters, so a
+    parameter the learner does not take is refused and every one it takes is
+    accepted.
+
+    Args:
+        name: A registered learner name.
+
+    Returns:
+        The pydantic model.
+    """
+    from pydantic import create_model
+
+    cls = LEARNERS[name]
+    base = parameters_model(cls)
+    fields: dict[str, Any] = {"name": (Literal[name], name)}
+    for field, info in base.model_fields.items():
+        fields[field] = (info.annotation, info)
+    table = create_model(
+        f"{cls.__name__}Table", __base__=StrictModel, __doc__=base.__doc__, **fields
+    )
+    table.KEYS_NOTE = f"for learner {name!r}"
+    return table
+
+
+def learner_from_table(value: Any) -> StrictModel:
+    """Validate a ``[learner]`` table: its name first, then that learner's parameters.
+
+    Args:
+        value: The table.
+
+    Returns:
+        The validated table (a :func:`learner_table` model).
+
+    Raises:
+        pydantic.ValidationError: Located at the offending key (for
+            :func:`~platform_abm.validation.validate` to report).
+    """
+    if isinstance(value, StrictModel):
+        return value
+    if not isinstance(value, dict):
+        raise refuse("a table with the learner's name and parameters")
+    name = value.get("name", DEFAULT_LEARNER)
+    if not isinstance(name, str) or name not in LEARNERS:
+        allowed = "one of " + ", ".join(repr(n) for n in learner_names())
+        raise refuse(allowed, key="name", value=name)
+    return learner_table(name).model_validate(value)
+
+
+DEFAULT_LEARNER = "exact"
+
+
+def make_learner(name: str, **params: Any) -> Learner:
+    """Build a learner from its scenario name, its parameters validated by its declaration.
+
+    Args:
+        name: One of :func:`learner_names` (``exact``, ``gd``, ``least-squares``,
+            ``sklearn-lbfgs``).
         **params: Constructor parameters of that learner.
 
     Returns:
         The learner.
 
     Raises:
-        InputError: For an unknown name or parameter.
+        InputError: For an unknown name or a parameter the learner does not
+            take or does not allow (field ``learner.<parameter>``).
     """
-    if name not in LEARNERS:
-        raise InputError("learner.name", name, f"one of {sorted(LEARNERS)}")
-    try:
-        return LEARNERS[name](**params)
-    except TypeError as exc:
-        raise InputError(f"learner ({name})", params, f"parameters of {name}: {exc}") from None
+    table = validate(_LearnerDocument, {"learner": {**params, "name": name}}).learner
+    return build_learner(table)
+
+
+def build_learner(table: StrictModel) -> Learner:
+    """The learner a validated ``[learner]`` table describes.
+
+    Args:
+        table: A :func:`learner_table` model.
+
+    Returns:
+        The learner, built with the parameters the table gives (the others
+        keep the constructor's defaults).
+    """
+    given = {key: getattr(table, key) for key in table.model_fields_set if key != "name"}
+    return LEARNERS[table.name](**given)
+
+
+LearnerTable = Annotated[
+    Any,
+    BeforeValidator(learner_from_table),
+    Allowed("a table: name (one of the learners) and that learner's parameters"),
+]
+"""The declared type of a ``[learner]`` table (see :func:`learner_from_table`)."""
+
+
+class _LearnerDocument(StrictModel):
+    """A document holding one ``learner`` table: how :func:`make_learner` names its fields."""
+
+    learner: LearnerTable

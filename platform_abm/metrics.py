@@ -14,6 +14,70 @@ def drift(theta_new: Array, theta_old: Array) -> float:
     return float(np.linalg.norm(theta_new - theta_old))
 
 
+MAX_CYCLE_PERIOD = 8
+"""Longest cycle :func:`cycle_period` looks for."""
+
+CYCLE_RTOL = 1e-3
+"""How closely a cycle must repeat, relative to its smallest step (see :func:`cycle_period`)."""
+
+CYCLE_NOISE_FLOOR = 1e-9
+"""Steps below this fraction of max(1, ||θ||) are rounding noise, not movement."""
+
+
+def cycle_period(
+    history: Array,
+    tolerance: float = 0.0,
+    max_period: int = MAX_CYCLE_PERIOD,
+    rtol: float = CYCLE_RTOL,
+) -> int | None:
+    """The period p ≥ 2 with which the latest iterates repeat, or None.
+
+    With θ_t the last of the iterates, the run cycles with period p when the
+    last p iterates repeat the p before them, much more closely than the run
+    moves between consecutive rounds:
+
+        gap_p  = max_{0 ≤ j < p} ||θ_{t−j} − θ_{t−j−p}||
+        step_p = min_{0 ≤ j < p} ||θ_{t−j} − θ_{t−j−1}||
+        gap_p ≤ rtol · step_p   and   step_p > max(tolerance, 1e-9 · max(1, ||θ_t||)).
+
+    The smallest such p is returned. A converging run never qualifies: if it
+    converges monotonically (θ_t = θ* + c·rᵗ, 0 < r < 1) the gap exceeds the
+    step; if it converges while oscillating (θ_t = θ* + c·(−r)ᵗ) the ratio
+    gap_2/step_2 is (1 − r)/r, so it qualifies only when the oscillation decays
+    by less than 0.1 % per round (r ≥ 1/(1 + rtol)), which no round limit can
+    tell from a cycle. The step must exceed the convergence tolerance (else the
+    run has converged) and the rounding noise of θ (else an exactly converged
+    run that flips its last bit would look like a cycle).
+
+    Args:
+        history: Iterates θ_0, ..., θ_t, shape (t + 1, d), oldest first; only
+            the last 2·max_period + 1 are read.
+        tolerance: The run's convergence tolerance.
+        max_period: Longest period looked for.
+        rtol: How closely a period must repeat, relative to its smallest step.
+
+    Returns:
+        The period, or None when the iterates do not cycle.
+    """
+    thetas = np.asarray(history, dtype=float)
+    if thetas.ndim != 2 or len(thetas) < 5:
+        return None
+    thetas = thetas[-(2 * max_period + 1) :]
+    count = len(thetas)
+    steps = np.linalg.norm(np.diff(thetas, axis=0), axis=1)  # steps[i]: θ_i to θ_{i+1}
+    floor = max(float(tolerance), CYCLE_NOISE_FLOOR * max(1.0, float(np.linalg.norm(thetas[-1]))))
+    for period in range(2, max_period + 1):
+        if count < 2 * period + 1:
+            break
+        gap = float(
+            np.max(np.linalg.norm(thetas[-period:] - thetas[-2 * period : -period], axis=1))
+        )
+        step = float(np.min(steps[-period:]))
+        if step > floor and gap <= rtol * step:
+            return period
+    return None
+
+
 def largest_remainder_counts(fractions: Array, n: int) -> Array:
     """Integer counts per group that sum to ``n`` and are closest to ``fractions · n``.
 
@@ -34,7 +98,7 @@ def largest_remainder_counts(fractions: Array, n: int) -> Array:
 
 @dataclass(frozen=True)
 class Regime:
-    """Which dynamics regime a scenario is in (SPEC.md §3).
+    """Which dynamics regime a scenario is in (``docs/model.md`` §3).
 
     Attributes:
         code: ``static``, ``degenerate``, ``near-degenerate`` or ``performative``.

@@ -1,6 +1,6 @@
 """PlatformModel: strategic users and a platform that retrains every round (Mesa model).
 
-One ``step()`` is one round of repeated risk minimisation (SPEC.md §1, §3):
+One ``step()`` is one round of repeated risk minimisation (``docs/model.md`` §1, §3):
 the platform has θ_t deployed; every group of users responds (level-k users
 share the anticipated models G1^{k−1}(θ_t), collectives play their committed
 strategy, custom agents run their own ``step``); the learner retrains on the
@@ -9,6 +9,7 @@ reported features, warm-started from θ_t; the DataCollector records the round.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -19,10 +20,19 @@ from platform_abm import data
 from platform_abm.agents import AGENT_REPORTERS, UserAgent, add_users
 from platform_abm.errors import InputError, SimulationError
 from platform_abm.learners import ExactLogistic, Learner, make_learner, single_threaded_blas
-from platform_abm.metrics import Regime, classify_regime, drift, largest_remainder_counts
+from platform_abm.metrics import (
+    MAX_CYCLE_PERIOD,
+    Regime,
+    classify_regime,
+    cycle_period,
+    drift,
+    largest_remainder_counts,
+)
 from platform_abm.recording import AgentReporter, SampledDataCollector
 from platform_abm.responses import anticipated_models, level_k_response
+from platform_abm.schema import PlatformParams
 from platform_abm.utilities import LinearQuadratic
+from platform_abm.validation import validate
 
 Array = np.ndarray
 
@@ -30,6 +40,8 @@ STATUS_RUNNING = "running"
 STATUS_CONVERGED = "converged"
 STATUS_ROUND_LIMIT = "round-limit"
 STATUS_DIVERGED = "diverged"
+STATUS_CYCLING = "cycling"
+"""The round limit was reached with θ repeating a cycle (:func:`~.metrics.cycle_period`)."""
 
 
 def load_population(
@@ -65,7 +77,7 @@ def load_population(
         return data.gaussian_population(n if n is not None else 10_000, d, seed=seed)
     if source == "csv":
         if path is None or label is None:
-            raise InputError("population.path/label", (path, label), "a CSV path and label column")
+            raise InputError("data_path/label", (path, label), "a CSV path and its label column")
         return data.load_csv(path, label=label, features=features)
     raise InputError("population.source", source, "credit, synthetic-credit, csv or gaussian")
 
@@ -86,7 +98,7 @@ def _epsilons(
         return float(value) * np.exp(sigma * rng.standard_normal(n))
     if distribution == "uniform":
         return rng.uniform(low, high, n)
-    raise InputError("users.epsilon.distribution", distribution, "constant, lognormal or uniform")
+    raise InputError("epsilon_distribution", distribution, "constant, lognormal or uniform")
 
 
 class PlatformModel(mesa.Model):
@@ -126,6 +138,24 @@ class PlatformModel(mesa.Model):
             ``mesa.DataCollector`` (attribute names or callables of the agent);
             default :data:`AGENT_REPORTERS`.
         rng: Seed or generator of the model (Mesa's ``rng``).
+        field_names: How error messages call each keyword (default: by its
+            name); :meth:`Scenario.model_params
+            <platform_abm.scenario.Scenario.model_params>` passes the scenario
+            file's fields (``max_rounds`` → ``scenario.rounds``).
+
+    Every keyword is validated before anything is built, by the declarations
+    of :class:`~platform_abm.schema.PlatformParams` (the same types and ranges
+    as the scenario file's). An invalid value raises
+    :class:`~platform_abm.errors.InputError` naming the keyword; so does a
+    population the platform cannot learn from (fewer than 2 users of a label)
+    (for a classifying learner) and the bias column as a strategic feature.
+
+    Attributes:
+        status: ``running``, then ``converged`` (the drift fell below
+            ``tolerance``), ``diverged``, ``cycling`` (the round limit was
+            reached with θ repeating a cycle, see
+            :func:`~platform_abm.metrics.cycle_period`) or ``round-limit``.
+        cycle_period: The period of that cycle (None unless cycling).
     """
 
     def __init__(
@@ -159,53 +189,96 @@ class PlatformModel(mesa.Model):
         agent_sample: int = 0,
         agent_reporters: Mapping[str, AgentReporter] | None = None,
         rng: Any = None,
+        field_names: Mapping[str, str] | None = None,
     ) -> None:
-        super().__init__(rng=rng)
-        self.max_rounds = int(max_rounds)
-        self.tolerance = float(tolerance)
-        self.divergence_bound = float(divergence_bound)
-        self.vectorised = vectorised
-        if mixture not in ("agents", "expected"):
-            raise InputError("users.mixture", mixture, "'agents' or 'expected'")
-        self.mixture = mixture
+        self._field_names = dict(field_names or {})
+        p = validate(
+            PlatformParams,
+            {
+                "population": population,
+                "n_users": n_users,
+                "n_features": n_features,
+                "data_path": data_path,
+                "label": label,
+                "features": features,
+                "strategic_features": strategic_features,
+                "epsilon": epsilon,
+                "epsilon_distribution": epsilon_distribution,
+                "epsilon_sigma": epsilon_sigma,
+                "epsilon_low": epsilon_low,
+                "epsilon_high": epsilon_high,
+                "levels": levels,
+                "learner": learner,
+                "learner_params": learner_params,
+                "max_rounds": max_rounds,
+                "tolerance": tolerance,
+                "divergence_bound": divergence_bound,
+                "collectives": collectives,
+                "theta0": theta0,
+                "mixture": mixture,
+                "vectorised": vectorised,
+                "agent_sample": agent_sample,
+                "agent_reporters": agent_reporters,
+                "rng": rng,
+            },
+            names=self._field_names,
+        )
+        if isinstance(p.learner, Learner):
+            p.learner._check_params(where=self._field("learner"))
+        super().__init__(rng=p.rng)
+        self.max_rounds = p.max_rounds
+        self.tolerance = p.tolerance
+        self.divergence_bound = p.divergence_bound
+        self.vectorised = p.vectorised
+        self.mixture = p.mixture
 
         pop_seed = int(self.rng.integers(2**63 - 1))
-        pop = load_population(population, n_users, n_features, data_path, label, features, pop_seed)
+        pop = load_population(
+            p.population, p.n_users, p.n_features, p.data_path, p.label, p.features, pop_seed
+        )
         self.population = pop
         self.feature_names = pop.feature_names
+        strategic_features = p.strategic_features
         self.strategic = np.array(
-            sorted({pop.feature_index(f) for f in strategic_features}), dtype=int
+            sorted(
+                {
+                    pop.feature_index(f, f"{self._field('strategic_features')}[{i}]")
+                    for i, f in enumerate(strategic_features)
+                }
+            ),
+            dtype=int,
         )
+        if pop.feature_names[-1] == "bias" and pop.d - 1 in self.strategic:
+            raise InputError(
+                self._field("strategic_features"),
+                "bias",
+                "features other than the constant bias column (moving it changes nothing "
+                "a user can report)",
+            )
         self.learner = (
-            learner
-            if isinstance(learner, Learner)
-            else make_learner(learner, **(learner_params or {}))
+            p.learner
+            if isinstance(p.learner, Learner)
+            else make_learner(p.learner, **(p.learner_params or {}))
         )
+        if self.learner.requires_both_labels:
+            data.check_labels(pop.y, "population")
         epsilons = _epsilons(
             self.rng,
             pop.n,
-            epsilon,
-            epsilon_distribution,
-            epsilon_sigma,
-            epsilon_low,
-            epsilon_high,
+            p.epsilon,
+            p.epsilon_distribution,
+            p.epsilon_sigma,
+            p.epsilon_low,
+            p.epsilon_high,
         )
-        fractions = np.asarray(levels, dtype=float)
-        if (
-            fractions.ndim != 1
-            or len(fractions) == 0
-            or np.any(fractions < 0)
-            or not np.isclose(fractions.sum(), 1.0, atol=1e-9)
-        ):
-            raise InputError("users.levels", tuple(levels), "non-negative fractions summing to 1")
+        fractions = np.asarray(p.levels, dtype=float)
         self.fractions = fractions
+        collectives = p.collectives
 
         # Who is in which group, in the population's own row order.
         self.collective_names: list[str] = []
         self._collective_plans: list[Any] = []
         groups = self._setup_collectives(collectives, pop, strategic_features)
-        if mixture == "expected" and self._collective_plans:
-            raise InputError("users.mixture", mixture, "'agents' when collectives are present")
         taken = np.zeros(pop.n, dtype=bool)
         for members in groups:
             taken[members] = True
@@ -259,20 +332,21 @@ class PlatformModel(mesa.Model):
 
         if theta0 is None:
             theta0 = self.learner.fit(self.X_base, self.y).coef_
+        else:
+            theta0 = self._check_theta0(theta0, pop.d)
         self.theta0 = np.array(theta0, dtype=float)
         self.theta = self.theta0.copy()
+        self._history: deque[Array] = deque([self.theta], maxlen=2 * MAX_CYCLE_PERIOD + 1)
         self.anticipated: list[Array] = [self.theta]
         self._scratch: Array | None = None  # all-level-1 population, reused every round
         self.status = STATUS_RUNNING
         self.message = ""
+        self.cycle_period: int | None = None
         self.last_drift = float("nan")
         self.stable_point = self._stable_point()
         self.round_record: dict[str, float] = {}
-        sample = self._agent_sample(agent_sample)
-        if agent_reporters is not None and not sample:
-            raise InputError(
-                "output.agent_sample", agent_sample, "at least 1 when agent_reporters are given"
-            )
+        sample = self._agent_sample(p.agent_sample)
+        agent_reporters = p.agent_reporters
         if agent_reporters is None:
             agent_reporters = AGENT_REPORTERS if sample else {}
         self.datacollector = SampledDataCollector(
@@ -280,12 +354,27 @@ class PlatformModel(mesa.Model):
         )
 
     # ----------------------------------------------------------------- set-up
+    def _field(self, keyword: str) -> str:
+        """How error messages call a keyword (see ``field_names``)."""
+        return self._field_names.get(keyword, keyword)
+
+    def _check_theta0(self, theta0: Any, d: int) -> Array:
+        """The initially deployed parameters as d finite numbers, or InputError."""
+        try:
+            theta = np.asarray(theta0, dtype=float)
+        except (TypeError, ValueError):
+            theta = None
+        if theta is None or theta.shape != (d,) or not np.all(np.isfinite(theta)):
+            shown = theta0 if theta is None else f"an array of shape {theta.shape}"
+            raise InputError(self._field("theta0"), shown, f"{d} finite numbers (bias last)")
+        return theta
+
     def _agent_sample(self, size: int) -> list[UserAgent]:
         """The users whose per-agent values are recorded, in row order."""
         n = len(self.y)
-        if isinstance(size, bool) or not isinstance(size, int | np.integer) or not 0 <= size <= n:
+        if not 0 <= size <= n:
             raise InputError(
-                "output.agent_sample", size, f"an integer from 0 to {n} (the number of users)"
+                self._field("agent_sample"), size, f"an integer from 0 to {n} (the number of users)"
             )
         if not size:
             return []
@@ -296,14 +385,14 @@ class PlatformModel(mesa.Model):
 
     def _setup_collectives(
         self,
-        collectives: Sequence[dict[str, Any]],
+        collectives: Sequence[Any],
         pop: data.Population,
         strategic_features: Sequence[str | int],
     ) -> list[Array]:
         """Select each collective's members and plan its committed strategy.
 
         Each plan is solved on the base population with the other users
-        non-strategic (model 3 of SPEC.md §4); the members then report it every
+        non-strategic (model 3 of ``docs/model.md`` §4); the members then report it every
         round beside the level-k users (model 4).
 
         Returns:
@@ -316,12 +405,9 @@ class PlatformModel(mesa.Model):
         groups: list[Array] = []
         taken = np.zeros(pop.n, dtype=bool)
         for index, table in enumerate(collectives):
-            field = f"collectives[{index}]"
-            if not isinstance(table, dict):
-                raise InputError(field, table, "a table of collective settings")
-            spec = CollectiveSpec.from_dict(
-                table, field, strategic=list(strategic_features), feature_names=pop.feature_names
-            )
+            field = f"{self._field('collectives')}[{index}]"
+            spec = CollectiveSpec.from_table(table, field)  # validated with the keywords
+            spec.check_strategic(list(strategic_features), pop.feature_names)
             members = spec.members.select(
                 pop.X, pop.y, self.rng, pop.feature_names, field=f"{field}.members"
             )
@@ -497,13 +583,22 @@ class PlatformModel(mesa.Model):
             )
             return
         self.theta = theta_new
+        self._history.append(theta_new)
         self.last_drift = step_drift
         self._record(step_drift, X, y, weights)
         self.datacollector.collect(self)
         if step_drift < self.tolerance:
             self.status = STATUS_CONVERGED
         elif self.steps >= self.max_rounds:
-            self.status = STATUS_ROUND_LIMIT
+            self.cycle_period = cycle_period(np.array(self._history), self.tolerance)
+            if self.cycle_period is None:
+                self.status = STATUS_ROUND_LIMIT
+            else:
+                self.status = STATUS_CYCLING
+                self.message = (
+                    f"θ repeats with period {self.cycle_period} at the round limit: the "
+                    "retraining cycles instead of converging"
+                )
         self.running = self.status == STATUS_RUNNING
 
     def _diverge(self, message: str) -> None:
@@ -633,6 +728,7 @@ class PlatformModel(mesa.Model):
         return {
             "status": self.status,
             "message": self.message,
+            "cycle_period": self.cycle_period,
             "rounds": int(self.steps),
             "users": len(self.y),
             "final_drift": self.last_drift,

@@ -18,30 +18,38 @@ like ``scenarios/default.toml``::
     levels = {1 = 0.5, 2 = 0.5}     # fractions per reasoning level, summing to 1
 
     [learner]
-    name = "exact"                  # exact | sklearn-lbfgs | gd
+    name = "exact"                  # exact | gd | least-squares | sklearn-lbfgs
+                                    # and that learner's parameters (e.g. max_iter = 50)
 
     [run]
     tolerance = 1e-12
 
-Tables ``[[collectives]]`` (see :mod:`platform_abm.collective`) and ``[sweep]``
-(see :mod:`platform_abm.batch`) are validated by their own modules.
+Every key is declared in :mod:`platform_abm.schema` (the reference,
+``docs/scenarios.md``, is generated from it), including the
+``[[collectives]]`` and ``[sweep]`` tables, so a file is checked completely
+before anything runs. An empty file, or one whose top level is not a table of
+tables, is refused.
 """
 
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import create_model
+
+from platform_abm import schema
 from platform_abm.errors import InputError
-from platform_abm.validation import check_float, check_int, check_keys
+from platform_abm.validation import StrictModel, validate
 
-POPULATION_SOURCES = ("credit", "synthetic-credit", "csv", "gaussian")
-EPSILON_DISTRIBUTIONS = ("lognormal", "uniform")
-LEARNER_NAMES = ("exact", "sklearn-lbfgs", "gd")
-MAX_LEVEL = 10
-SUM_TOLERANCE = 1e-9
+# Kept importable from here (older code and the viz read them from this module).
+POPULATION_SOURCES = schema.POPULATION_SOURCES
+EPSILON_DISTRIBUTIONS = schema.EPSILON_DISTRIBUTIONS
+MAX_LEVEL = schema.MAX_LEVEL
+SUM_TOLERANCE = schema.SUM_TOLERANCE
 
 
 @dataclass(frozen=True)
@@ -127,17 +135,32 @@ class Scenario:
     agent_sample: int = 0
 
     def with_overrides(self, **changes: Any) -> Scenario:
-        """Return a copy with some fields changed and validated again.
+        """Return a copy with some fields changed, each validated by its declaration.
 
         Args:
-            **changes: Field names and their new values (None values are ignored).
+            **changes: Scenario attributes among :data:`OVERRIDABLE` (``rounds``,
+                ``seed``, ``source``, ``path`` ...) and their new values (None
+                values are ignored).
 
         Returns:
             The validated copy.
+
+        Raises:
+            InputError: Naming the scenario field (``scenario.rounds``) of a
+                value that is not allowed.
         """
         changes = {key: value for key, value in changes.items() if value is not None}
+        unknown = sorted(set(changes) - set(OVERRIDABLE))
+        if unknown:
+            raise InputError(unknown[0], changes[unknown[0]], f"one of {sorted(OVERRIDABLE)}")
+        validate(_overrides_model(), changes, names=OVERRIDABLE)
         updated = replace(self, **changes)
-        _check_scalars(updated)
+        if updated.source == "csv":
+            for attribute in ("path", "label"):
+                if getattr(updated, attribute) is None:
+                    raise InputError(
+                        OVERRIDABLE[attribute], None, "a value: source 'csv' needs path and label"
+                    )
         return updated
 
     def model_params(self) -> dict[str, Any]:
@@ -164,78 +187,72 @@ class Scenario:
             "collectives": self.collectives,
             "agent_sample": self.agent_sample,
             "rng": self.seed,
+            "field_names": schema.SCENARIO_FIELDS,
         }
 
 
-def _table(data: dict[str, Any], key: str, allowed: set[str]) -> dict[str, Any]:
-    return dict(check_keys(data.get(key, {}), sorted(allowed), key))
+#: Scenario attributes that :meth:`Scenario.with_overrides` may change, and their file fields.
+OVERRIDABLE = {
+    "name": "scenario.name",
+    "seed": "scenario.seed",
+    "rounds": "scenario.rounds",
+    "source": "population.source",
+    "n": "population.n",
+    "d": "population.d",
+    "path": "population.path",
+    "label": "population.label",
+    "tolerance": "run.tolerance",
+    "divergence_bound": "run.divergence_bound",
+    "output_dir": "output.dir",
+    "agent_sample": "output.agent_sample",
+}
 
 
-def _levels(value: Any) -> tuple[float, ...]:
-    if isinstance(value, list):
-        pairs = list(enumerate(value))
-    elif isinstance(value, dict):
-        pairs = []
-        for key, fraction in value.items():
-            if not str(key).isdigit() or int(key) > MAX_LEVEL:
-                raise InputError(f"users.levels.{key}", key, f"a level 0..{MAX_LEVEL}")
-            pairs.append((int(key), fraction))
-    else:
-        raise InputError("users.levels", value, "a table {level = fraction} or a list of fractions")
-    if not pairs or len(pairs) > MAX_LEVEL + 1:
-        raise InputError("users.levels", value, f"fractions for levels 0..{MAX_LEVEL}")
-    fractions = [0.0] * (max(level for level, _ in pairs) + 1)
-    for level, fraction in pairs:
-        fractions[level] = check_float(fraction, f"users.levels.{level}", 0.0, 1.0)
-    total = sum(fractions)
-    if abs(total - 1.0) > SUM_TOLERANCE:
-        raise InputError("users.levels", value, f"fractions summing to 1 (they sum to {total:g})")
-    while len(fractions) > 1 and fractions[-1] == 0.0:
-        fractions.pop()
-    return tuple(fractions)
+def _overrides_model() -> type[StrictModel]:
+    """Optional fields typed as the scenario file declares them (for :meth:`with_overrides`)."""
+    tables = {
+        "scenario": schema.ScenarioTable,
+        "population": schema.PopulationTable,
+        "run": schema.RunTable,
+        "output": schema.OutputTable,
+    }
+    fields_: dict[str, Any] = {}
+    for attribute, path in OVERRIDABLE.items():
+        table, key = path.split(".")
+        info = tables[table].model_fields[key]
+        tp = Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
+        fields_[attribute] = (tp, None)
+    return create_model("ScenarioOverrides", __base__=StrictModel, **fields_)
 
 
 def _epsilon(value: Any) -> EpsilonSpec:
-    if not isinstance(value, dict):
-        return EpsilonSpec(value=check_float(value, "users.epsilon", 0.0, open_minimum=True))
-    allowed = {"distribution", "median", "sigma", "low", "high"}
-    unknown = sorted(set(value) - allowed)
-    if unknown:
-        raise InputError(
-            f"users.epsilon.{unknown[0]}", value[unknown[0]], f"keys {sorted(allowed)}"
-        )
-    kind = value.get("distribution")
-    if kind == "lognormal":
+    if isinstance(value, schema.LognormalEpsilon):
+        return EpsilonSpec(value=value.median, distribution="lognormal", sigma=value.sigma)
+    if isinstance(value, schema.UniformEpsilon):
         return EpsilonSpec(
-            value=check_float(value.get("median"), "users.epsilon.median", 0.0, open_minimum=True),
-            distribution=kind,
-            sigma=check_float(value.get("sigma", 0.0), "users.epsilon.sigma", 0.0),
+            value=(value.low + value.high) / 2,
+            distribution="uniform",
+            low=value.low,
+            high=value.high,
         )
-    if kind == "uniform":
-        low = check_float(value.get("low"), "users.epsilon.low", 0.0, open_minimum=True)
-        high = check_float(value.get("high"), "users.epsilon.high", low)
-        return EpsilonSpec(value=(low + high) / 2, distribution=kind, low=low, high=high)
-    raise InputError("users.epsilon.distribution", kind, f"one of {list(EPSILON_DISTRIBUTIONS)}")
+    return EpsilonSpec(value=float(value))
 
 
-def _check_scalars(scenario: Scenario) -> None:
-    """Validate the fields that CLI overrides may change."""
-    check_int(scenario.seed, "scenario.seed", 0, 2**63 - 1)
-    check_int(scenario.rounds, "scenario.rounds", 1, 100_000)
-    if scenario.n is not None:
-        check_int(scenario.n, "population.n", 2, 50_000_000)
-    if scenario.source not in POPULATION_SOURCES:
-        raise InputError("population.source", scenario.source, f"one of {list(POPULATION_SOURCES)}")
-    if scenario.source == "csv" and (scenario.path is None or scenario.label is None):
-        raise InputError(
-            "population.path/label",
-            (scenario.path, scenario.label),
-            "a CSV path and its label column when source = 'csv'",
-        )
+def _levels(fractions: list[float]) -> tuple[float, ...]:
+    """The fractions by level, without trailing levels of no users."""
+    levels = list(fractions)
+    while len(levels) > 1 and levels[-1] == 0.0:
+        levels.pop()
+    return tuple(levels)
 
 
-def scenario_from_dict(data: dict[str, Any], base_dir: Path | None = None) -> Scenario:
-    """Validate a parsed scenario (a dict as read from TOML).
+def scenario_from_dict(data: Mapping[str, Any], base_dir: Path | None = None) -> Scenario:
+    """Validate a parsed scenario (a dict as read from TOML) completely.
+
+    Every table is checked against its declaration in :mod:`platform_abm.schema`:
+    types (strict), ranges, keys the chosen source or learner takes, the
+    ``[[collectives]]`` and ``[sweep]`` tables. What needs the population
+    (feature names, class counts, members) is checked when the model loads it.
 
     Args:
         data: The parsed document.
@@ -245,113 +262,90 @@ def scenario_from_dict(data: dict[str, Any], base_dir: Path | None = None) -> Sc
         The validated scenario.
 
     Raises:
-        InputError: For the first invalid value found.
+        InputError: For the first invalid value found (named by its TOML path).
     """
-    top = {"scenario", "population", "users", "learner", "run", "output", "collectives", "sweep"}
-    unknown = sorted(set(data) - top)
-    if unknown:
-        raise InputError(unknown[0], data[unknown[0]], f"known tables {sorted(top)}")
-    meta = _table(data, "scenario", {"name", "family", "seed", "rounds", "description"})
-    if meta.get("family", "platform") != "platform":
-        raise InputError("scenario.family", meta["family"], "'platform' (or 'curation')")
-    pop = _table(
-        data, "population", {"source", "n", "d", "path", "label", "features", "strategic_features"}
-    )
-    users = _table(data, "users", {"epsilon", "levels"})
-    learner = _table(data, "learner", {"name", "reg", "penalize_bias", "steps", "lr", "tol"})
-    run = _table(data, "run", {"tolerance", "divergence_bound"})
-    output = _table(data, "output", {"dir", "agent_sample"})
-    defaults = Scenario()
-
-    name = meta.get("name", defaults.name)
-    if not isinstance(name, str) or not name or any(c in name for c in "/\\"):
-        raise InputError("scenario.name", name, "a non-empty string without slashes")
-    path = pop.get("path")
+    doc = validate(schema.PlatformDocument, data)
+    meta, pop, users, learner = doc.scenario, doc.population, doc.users, doc.learner
+    path = pop.path
     if path is not None:
-        if not isinstance(path, str):
-            raise InputError("population.path", path, "a file path string")
         path = str((base_dir or Path.cwd()) / Path(path).expanduser())
-    strategic = pop.get("strategic_features", defaults.strategic_features)
-    if not isinstance(strategic, list | tuple) or not strategic:
-        raise InputError("population.strategic_features", strategic, "a non-empty list")
-    for i, feature in enumerate(strategic):
-        if isinstance(feature, bool) or not isinstance(feature, str | int):
-            raise InputError(f"population.strategic_features[{i}]", feature, "a name or an index")
-    features = pop.get("features")
-    if features is not None and (
-        not isinstance(features, list) or not all(isinstance(f, str) for f in features)
-    ):
-        raise InputError("population.features", features, "a list of column names")
-    learner_name = learner.get("name", defaults.learner)
-    if learner_name not in LEARNER_NAMES:
-        raise InputError("learner.name", learner_name, f"one of {list(LEARNER_NAMES)}")
-    learner_params = {key: value for key, value in learner.items() if key != "name"}
-    if "reg" in learner_params:
-        check_float(learner_params["reg"], "learner.reg", 0.0)
-    collectives = data.get("collectives", [])
-    if not isinstance(collectives, list) or not all(isinstance(c, dict) for c in collectives):
-        raise InputError("collectives", collectives, "an array of tables [[collectives]]")
-    sweep = data.get("sweep")
-    if sweep is not None and not isinstance(sweep, dict):
-        raise InputError("sweep", sweep, "a TOML table")
-    out_dir = output.get("dir")
-    if out_dir is not None and not isinstance(out_dir, str):
-        raise InputError("output.dir", out_dir, "a directory path string")
-
-    scenario = Scenario(
-        name=name,
-        seed=meta.get("seed", defaults.seed),
-        rounds=meta.get("rounds", defaults.rounds),
-        source=pop.get("source", defaults.source),
-        n=pop.get("n"),
-        d=check_int(pop.get("d", defaults.d), "population.d", 1, 10_000),
+    return Scenario(
+        name=meta.name,
+        seed=meta.seed,
+        rounds=meta.rounds,
+        source=pop.source,
+        n=pop.n,
+        d=pop.d,
         path=path,
-        label=pop.get("label"),
-        features=tuple(features) if features is not None else None,
-        strategic_features=tuple(strategic),
-        epsilon=_epsilon(users["epsilon"]) if "epsilon" in users else defaults.epsilon,
-        levels=_levels(users.get("levels", list(defaults.levels))),
-        learner=learner_name,
-        learner_params=learner_params,
-        tolerance=check_float(
-            run.get("tolerance", defaults.tolerance), "run.tolerance", 0.0, open_minimum=True
-        ),
-        divergence_bound=check_float(
-            run.get("divergence_bound", defaults.divergence_bound),
-            "run.divergence_bound",
-            0.0,
-            open_minimum=True,
-        ),
-        collectives=tuple(collectives),
-        sweep=sweep,
-        output_dir=out_dir,
-        agent_sample=check_int(
-            output.get("agent_sample", defaults.agent_sample), "output.agent_sample", 0, 50_000_000
-        ),
+        label=pop.label,
+        features=tuple(pop.features) if pop.features is not None else None,
+        strategic_features=tuple(pop.strategic_features),
+        epsilon=_epsilon(users.epsilon),
+        levels=_levels(users.levels),
+        learner=learner.name,
+        learner_params={
+            key: getattr(learner, key) for key in learner.model_fields_set if key != "name"
+        },
+        tolerance=doc.run.tolerance,
+        divergence_bound=doc.run.divergence_bound,
+        collectives=tuple(doc.collectives),
+        sweep=doc.sweep,
+        output_dir=doc.output.dir,
+        agent_sample=doc.output.agent_sample,
     )
-    _check_scalars(scenario)
-    return scenario
+
+
+#: Top-level keys that hold an array of tables (``[[collectives]]``); all others hold a table.
+ARRAYS_OF_TABLES = ("collectives",)
+
+
+def check_document(document: Any, source: str) -> dict[str, Any]:
+    """Refuse a document that is empty or whose top level is not a table of tables.
+
+    Args:
+        document: The parsed TOML document.
+        source: What it was read from (for the message).
+
+    Returns:
+        The document.
+
+    Raises:
+        InputError: Naming the first top-level key that is not a table (or an
+            array of tables), or the file when it holds nothing.
+    """
+    if not isinstance(document, dict) or not document:
+        raise InputError(
+            "scenario file", source, "a TOML document with at least one table (it is empty)"
+        )
+    for key, value in document.items():
+        if key in ARRAYS_OF_TABLES:
+            if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+                raise InputError(str(key), value, f"an array of tables [[{key}]]")
+        elif not isinstance(value, dict):
+            raise InputError(str(key), value, f"a table [{key}] (the top level holds tables only)")
+    return document
 
 
 def read_toml(path: str | Path) -> dict[str, Any]:
-    """Read a TOML file, turning I/O and syntax problems into :class:`InputError`.
+    """Read a TOML scenario file, turning I/O, syntax and shape problems into InputError.
 
     Args:
         path: The file.
 
     Returns:
-        The parsed document.
+        The parsed document (a non-empty table of tables).
     """
     file = Path(path)
     if not file.is_file():
         raise InputError("scenario file", str(file), "an existing TOML file")
     try:
         with file.open("rb") as handle:
-            return tomllib.load(handle)
+            document = tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
         raise InputError("scenario file", str(file), f"valid TOML ({exc})") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError("scenario file", str(file), f"a readable UTF-8 file ({exc})") from None
+    return check_document(document, str(file))
 
 
 def load_scenario(path: str | Path) -> Scenario:

@@ -180,11 +180,11 @@ def test_agent_table_before_any_round_is_empty_not_an_error():
 
 
 def test_agent_reporters_without_a_sample_are_refused():
-    with pytest.raises(InputError, match="output.agent_sample"):
+    with pytest.raises(InputError, match="^agent_sample: got 0; allowed: at least 1"):
         _model(agent_reporters={"level": "level"})
 
 
 def test_agent_sample_out_of_range_is_refused():
     for bad in (-1, 601, 2.5, True):
-        with pytest.raises(InputError, match="output.agent_sample"):
+        with pytest.raises(InputError, match="^agent_sample: got"):
             _model(agent_sample=bad)

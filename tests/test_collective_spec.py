@@ -109,7 +109,7 @@ def test_callable_utility_table_rejects_other_keys():
         ({"strategy": {"family": "free-edit", "features": ["f1"], "budget": -1}}, "budget"),
         ({"solver": {"kind": "fixed"}}, "solver.kind"),
         ({"members": {"condition": {"target": "label", "op": "~", "value": 1}}}, "condition.op"),
-        ({"members": {"ids": [1, -2]}}, "members.ids"),
+        ({"members": {"ids": [1, -2]}}, "members.ids[1]"),
         ({"members": None}, "collectives[0].members"),
         ({"utility": {"kind": "label-target", "coefficients": [1.0]}}, "utility.kind"),
     ],

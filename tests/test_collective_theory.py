@@ -1,4 +1,4 @@
-"""Theory checks of the collective module (SPEC.md §4): closed forms and identities."""
+"""Theory checks of the collective module (README, "Collectives"): closed forms and identities."""
 
 from __future__ import annotations
 
@@ -171,6 +171,70 @@ def test_proposition6_slope(sign, direction, alpha):
     assert abs(numeric - analytic) < 1e-3 * abs(analytic)
     assert (analytic < 0) == (direction == "decreasing")
     assert (psi > 0) == (sign > 0)
+
+
+# --- Proposition 7: envelope theorem for the size-aware optimum -------------------------
+
+
+@pytest.mark.parametrize("alpha", [0.2, 0.3])
+@pytest.mark.parametrize("sign", [1.0, -1.0])  # zero-sum u = ℓ / shared goal u = −ℓ
+def test_proposition7_envelope(sign, alpha):
+    # Members: every label-1 user and the first quarter of the label-0 users; one shared
+    # shift of features 0 and 2. On this instance U_α(η) has an interior, strongly concave
+    # maximum in both cases (zero-sum: η♯ ≈ −1.15, U'' ≈ −0.16; shared goal: η♯ ≈ 1.05,
+    # U'' ≈ −0.07 at α = 0.2), and η♯ moves with α (dη♯/dα ≈ 2.7 and 0.5), so the
+    # identity below is not the trivial one of an optimum that does not move.
+    X, y = logistic_data(400, seed=11, bias_column=True)
+    learner = ExactLogistic()
+    zeros = np.flatnonzero(y == 0)
+    members = np.sort(np.concatenate([np.flatnonzero(y == 1), zeros[: len(zeros) // 4]]))
+    strategy = FeatureShift([0, 2], shared=True)
+    utility = LossAlignment(learner, lam=0.0, sign=sign)
+
+    def problem(a):
+        return LeaderProblem(learner, strategy, utility, X, y, members, alpha=a)
+
+    def optimum(a, start):
+        return stackelberg(problem(a), params0=start, gtol=1e-12)
+
+    sharp = optimum(alpha, np.array([-1.0 * sign]))
+    eta = sharp.params
+    _, grad, _ = problem(alpha).value_and_grad(eta)
+    assert sharp.converged and abs(grad[0]) < 1e-9
+    e = 1e-3
+    curvature = (
+        problem(alpha).value_at(eta + e)[0] - 2 * sharp.value + problem(alpha).value_at(eta - e)[0]
+    ) / e**2
+    assert curvature < -0.01  # a strict, well-conditioned maximum
+    for far in (-3.0, 3.0):  # and the best one, not a local maximum beside a larger tail
+        assert problem(alpha).value_at(eta + far)[0] < sharp.value
+
+    # Central differences with δ = 1e-4. Truncation error ∝ δ²: measured relative errors
+    # 1e-3 / 1e-5 / 1e-7 at δ = 1e-2 / 1e-3 / 1e-4. Rounding: U is exact to ~1e-15 (Newton
+    # to machine precision), ~5e-12 after dividing by 2δ, against slopes ≥ 3e-3. The
+    # re-optimised η♯(α ± δ) is accurate to |g|/|U''| ≲ 1e-10, which moves U* by
+    # ~|U''|·1e-20 (U is stationary there): negligible.
+    delta = 1e-4
+    up, down = optimum(alpha + delta, eta), optimum(alpha - delta, eta)
+    total = (up.value - down.value) / (2 * delta)  # dU*_α/dα, h re-optimised at each size
+    partial = finite_difference(lambda a: problem(a).value_at(eta)[0], alpha, step=delta)
+    psi = mixture_psi(
+        learner,
+        sharp.theta,
+        sharp.X,
+        sharp.y,
+        sharp.weights,
+        sharp.member_rows,
+        utility,
+        X[members],
+    )
+    analytic = du_dalpha(psi, alpha)  # ∂U_α/∂α at h = h♯_α (Proposition 6)
+    assert abs(total - analytic) <= 1e-4 * abs(analytic)
+    assert abs(total - partial) <= 1e-4 * abs(partial)
+    assert abs((up.params[0] - down.params[0]) / (2 * delta)) > 0.2  # h♯_α does move
+    # Proposition 7: re-optimising for the size keeps the sign of the benefit of growing
+    # (zero-sum: growing hurts; shared goal: it helps).
+    assert (total < 0) == (sign > 0)
 
 
 # --- Proposition 8: a collective slows nothing, it damps the level-1 dynamics ------------

@@ -1,24 +1,177 @@
-"""Figure 3 on the real credit data: the reproduction's claims, cheaply checked."""
+"""Figure 3 on the real credit data: the notebook size sweep against the authors' numbers.
+
+Reference numbers: the authors' data archive (the curves their code as published
+writes, ``utilities_*_10runs_with_align.csv``) for the ``saved`` learner setting,
+and the published curves for the ``published`` one (a constant-step learner
+reconstructed from the published baseline); see docs/reproductions/fig3.md.
+"""
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 import pytest
 
-from platform_abm.reproduce.fig3 import fig3_utilities
+from platform_abm.collective.notebook import (
+    UnrolledGD,
+    permutation_members,
+    solve_zero_sum_free_edit,
+)
+from platform_abm.errors import InputError
+from platform_abm.reproduce import fig3
 
-pytestmark = pytest.mark.credit
+pytestmark = [pytest.mark.credit, pytest.mark.slow]
 
 
-def test_fig3_paper_utility_falls_with_the_collective_size(credit):
-    # Paper variant (exact learner, implicit gradients), three sizes and one member
-    # draw instead of ten sizes × ten draws: enough for the monotone trend.
-    U, _, truthful, baseline = fig3_utilities(
+@pytest.fixture(scope="module")
+def quick(credit, tmp_path_factory):
+    # The reduced grid of --quick: α ∈ {0.01, 0.99}, runs 0 and 1 (member permutations
+    # seeded 42 and 43), both curves, each learner setting; 250 Adam steps as published.
+    out = {}
+    for setting in fig3.SETTINGS:
+        folder = tmp_path_factory.mktemp(f"fig3_{setting}")
+        summary = fig3.run(folder, variant="notebook", quick=True, progress=False, setting=setting)
+        out[setting] = (summary, folder)
+    return out
+
+
+def _headline(summary, name):
+    return next(h for h in summary["headlines"] if h["name"] == name)
+
+
+@pytest.mark.parametrize("feature", fig3.FEATURES)
+def test_saved_learner_gives_the_archive_curves(quick, feature):
+    summary, folder = quick["saved"]
+    low = _headline(summary, f"U(α=0.01) '{feature}'")["measured"]
+    high = _headline(summary, f"U(α=0.99) '{feature}'")["measured"]
+    # The archive (authors' code as published, 10 runs): 'age' 0.8737 → 0.6592, '#dep'
+    # 0.8146 → 0.6583. At α = 0.01 (183 members) the member draw moves U by 0.03 run to
+    # run (archive spread 0.031 / 0.014), so a two-run mean is good to ≈ 0.04; at
+    # α = 0.99 the spread is 0.0003 and the target 0.003.
+    archive = fig3.ARCHIVE_SAVED[feature]
+    assert low == pytest.approx(archive[0], abs=0.04)
+    assert high == pytest.approx(archive[-1], abs=0.003)
+    # The notebook's printed loss of the saved learner on the clean data: 0.6497 (4 digits).
+    assert _headline(summary, "baseline (no manipulation)")["measured"] == pytest.approx(
+        0.6497, abs=5e-5
+    )
+    # The published curves do not come from this learner: they sit ≥ 0.025 apart at α = 0.99.
+    assert abs(high - fig3.PUBLISHED[feature][-1]) > 0.02
+    assert all(h["agrees"] for h in summary["headlines"])
+    curves = (folder / "fig3_notebook_saved.csv").read_text()
+    assert "NumberOfTime30-59DaysPastDueNotWorse" in curves and "bias" in curves
+
+
+@pytest.mark.parametrize("feature", fig3.FEATURES)
+def test_reconstructed_learner_gives_the_published_curves(quick, feature):
+    summary, _ = quick["published"]
+    low = _headline(summary, f"U(α=0.01) '{feature}'")["measured"]
+    high = _headline(summary, f"U(α=0.99) '{feature}'")["measured"]
+    # Published: 'age' 0.7140 → 0.6851, '#dep' 0.6982 → 0.6843. The run-to-run spread at
+    # α = 0.01 is 0.003 / 0.005 (archive), so a two-run mean is good to 0.01; at α = 0.99
+    # it is 3e-5 and the target 0.002.
+    published = fig3.PUBLISHED[feature]
+    assert low == pytest.approx(published[0], abs=0.01)
+    assert high == pytest.approx(published[-1], abs=0.002)
+    # The published figure's level on clean users is ≈ 0.684 (archive: utility minus gap
+    # at α = 0.01, 0.6837); the reconstructed learner's clean loss is 0.6835.
+    baseline = _headline(summary, "baseline (no manipulation)")["measured"]
+    assert baseline == pytest.approx(0.684, abs=0.001)
+    assert high > baseline  # manipulation still pays at α = 0.99
+    assert summary["settings"]["setting"] == "published"
+    assert "reconstruction" in summary["settings"]["learner"]
+    assert all(h["agrees"] for h in summary["headlines"])
+
+
+def test_batched_equals_unbatched(credit):
+    # Four problems (α ∈ {0.01, 0.99} × two runs) on the first 3000 users, 20 Adam steps:
+    # solved as one batch and one by one. In float64 the two paths agree to round-off
+    # of 1e-16 (1e-12 allowed): they are the same computation. In float32 the shared
+    # matrix products sum in a batch-size-dependent order (BLAS blocking), so they agree
+    # to float32 round-off: ε = 6e-8 per operation over 20 × 200 passes; 1e-6 on
+    # utilities of ≈ 0.7 is 2000× below the tightest tolerance of the figure (0.002).
+    X = credit.X[:3000, 1:]
+    y = credit.y[:3000]
+    masks = permutation_members(len(y), [0.01, 0.99], [0, 1])
+    learner = UnrolledGD()
+    for dtype, tol in ((np.float64, 1e-12), (np.float32, 1e-6)):
+        together = solve_zero_sum_free_edit(
+            X, y, masks, 1, learner, iterations=20, batch=4, dtype=dtype
+        )
+        for k in range(len(masks)):
+            alone = solve_zero_sum_free_edit(
+                X, y, masks[k : k + 1], 1, learner, iterations=20, batch=1, dtype=dtype
+            )
+            np.testing.assert_allclose(alone.history[:, 0], together.history[:, k], atol=tol)
+            np.testing.assert_allclose(alone.utility[0], together.utility[k], atol=tol)
+            assert np.all(together.delta[k][~masks[k]] == 0)
+        assert np.all(together.utility > together.history[0])
+
+
+def test_worker_processes_do_not_change_the_numbers(credit):
+    # The same batches run in one process or in two (each with single-threaded BLAS):
+    # the numbers are bitwise the same.
+    args = (credit.X, credit.y, ["age"], "saved", (0.01, 0.99), (0,))
+    one = fig3.notebook_utilities(*args, iterations=2, batch=1, workers=1)["age"]
+    two = fig3.notebook_utilities(*args, iterations=2, batch=1, workers=2)["age"]
+    np.testing.assert_array_equal(one.utility, two.utility)
+    np.testing.assert_array_equal(one.nonmembers, two.nonmembers)
+
+
+def test_paper_variant_utility_falls_with_the_collective_size(credit):
+    # Paper variant (exact learner, implicit gradients, shared shift), three sizes, one
+    # draw: enough for the monotone trend the paper claims.
+    res = fig3.fig3_utilities(
         credit.X, credit.y, "paper", alphas=[0.01, 0.5, 0.99], seeds=[0], feature="age"
     )
-    u = U[:, 0]
+    u = res.utility[:, 0]
     assert u[0] > u[1] > u[2]
     # The collective can always play η = 0, so its members are never worse off than
-    # their own truthful loss; at α = 0.99 that is the population's loss (baseline).
-    assert np.all(u >= truthful[:, 0] - 1e-12)
-    assert u[2] >= baseline - 1e-3
+    # their own truthful loss; at α = 0.99 that is almost the population's loss.
+    assert np.all(u >= res.truthful[:, 0] - 1e-12)
+    assert u[2] >= res.baseline - 1e-3
+    # Per-member edits (same ±2.5 budget) contain the shared shift: never worse.
+    free = fig3.fig3_utilities(
+        credit.X, credit.y, "paper", [0.01], [0], "age", strategy="free-edit"
+    )
+    assert free.utility[0, 0] >= u[0] - 1e-9
+
+
+@pytest.mark.parametrize(
+    "argv, flag",
+    [
+        (["--variant", "notebook", "--setting", "bogus"], "--setting"),
+        (["--variant", "paper", "--setting", "saved"], "--setting"),
+        (["--setting", "published"], "--setting"),  # the default variant is paper
+        (["--variant", "notebook", "--feature", "income"], "--feature"),
+    ],
+)
+def test_bad_options_are_refused_before_any_work(argv, flag, tmp_path, capsys):
+    from platform_abm.cli import main
+
+    out = tmp_path / "o"
+    code = main(["reproduce", "fig3", *argv, "--quick", "--quiet", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert flag in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_python_options_are_validated():
+    with pytest.raises(InputError, match="strategy"):
+        fig3.fig3_utilities(np.zeros((2, 11)), np.zeros(2), "paper", strategy="bogus")
+    with pytest.raises(InputError, match="strategy"):
+        fig3.run("unused", variant="notebook", strategy="shift")
+
+
+def test_summary_records_the_setting(quick):
+    _, folder = quick["saved"]
+    written = json.loads((folder / "summary.json").read_text())
+    assert written["settings"]["setting"] == "saved"
+    assert written["settings"]["alphas"] == [0.01, 0.99]
+    assert written["settings"]["runs"] == 2
+    assert written["settings"]["features"]["age"] == {
+        "column": 1,
+        "name": "NumberOfTime30-59DaysPastDueNotWorse",
+    }

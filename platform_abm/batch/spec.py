@@ -30,17 +30,29 @@ import itertools
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
+from pydantic import BeforeValidator, Field, ValidationError, model_validator
 
 from platform_abm.batch.keys import SEED_MODES, canonical_json, plain, run_key, run_seed, tidy_float
 from platform_abm.errors import InputError
+from platform_abm.validation import (
+    Allowed,
+    StrictModel,
+    choice,
+    explained,
+    integer,
+    number,
+    refuse,
+    relocated,
+    sequence,
+    validate,
+)
 
 RECORD_MODES = ("last", "rounds")
 RANGE_KEYS = ("start", "stop", "num", "scale")
 RANGE_SCALES = ("linear", "log")
-SWEEP_KEYS = ("parameters", "seeds", "seed", "seed_mode", "record")
 FORBIDDEN_PATHS = ("scenario.seed", "scenario.family", "sweep")
 MAX_RUNS = 10_000_000
 MAX_SEED = 2**63 - 1
@@ -135,7 +147,7 @@ class SweepSpec:
 
     @classmethod
     def from_dict(cls, table: Mapping[str, Any] | None) -> SweepSpec:
-        """Validate a ``[sweep]`` table.
+        """Validate a ``[sweep]`` table (declared by :class:`SweepTable`).
 
         Args:
             table: The parsed table (None: a single run with one replicate).
@@ -148,36 +160,11 @@ class SweepSpec:
         """
         if table is None:
             return cls()
-        if not isinstance(table, Mapping):
-            raise InputError("sweep", table, "a TOML table")
-        unknown = sorted(set(table) - set(SWEEP_KEYS))
-        if unknown:
-            raise InputError(f"sweep.{unknown[0]}", table[unknown[0]], f"keys {list(SWEEP_KEYS)}")
-        raw = table.get("parameters", {})
-        if not isinstance(raw, Mapping):
-            raise InputError("sweep.parameters", raw, "a table of {dotted.path = values}")
-        parameters = tuple(
-            Parameter(path, _values(value, f"sweep.parameters.{path}"))
-            for path, value in _flatten(raw, "")
-        )
-        for parameter in parameters:
-            _check_path(parameter.path)
-        replicates = _replicates(table.get("seeds", 1))
-        seed = table.get("seed")
-        if seed is not None and (
-            isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED
-        ):
-            raise InputError("sweep.seed", seed, f"an integer in [0, {MAX_SEED}]")
-        seed_mode = table.get("seed_mode", "run")
-        if seed_mode not in SEED_MODES:
-            raise InputError("sweep.seed_mode", seed_mode, f"one of {list(SEED_MODES)}")
-        record = table.get("record", "last")
-        if record not in RECORD_MODES:
-            raise InputError("sweep.record", record, f"one of {list(RECORD_MODES)}")
-        spec = cls(parameters, replicates, seed, seed_mode, record)
-        if spec.n_runs > MAX_RUNS:
-            raise InputError("sweep", f"{spec.n_runs} runs", f"at most {MAX_RUNS} runs")
-        return spec
+        valid = validate(SweepTable, table, where="sweep")
+        seeds = valid.seeds
+        replicates = tuple(range(seeds)) if isinstance(seeds, int) else tuple(seeds)
+        parameters = tuple(Parameter(path, values) for path, values in valid.parameters.items())
+        return cls(parameters, replicates, valid.seed, valid.seed_mode, valid.record)
 
     @property
     def n_points(self) -> int:
@@ -241,7 +228,7 @@ def _flatten(table: Mapping[str, Any], prefix: str) -> Iterator[tuple[str, Any]]
         path = f"{prefix}{key}"
         if isinstance(value, Mapping) and not set(value) & set(RANGE_KEYS):
             if not value:
-                raise InputError(f"sweep.parameters.{path}", value, "a list of values or a range")
+                raise refuse("a list of values or a range", key=path, value=value)
             yield from _flatten(value, f"{path}.")
         else:
             yield path, value
@@ -251,86 +238,130 @@ def _check_path(path: str) -> None:
     """Reject empty segments and paths the sweep itself controls."""
     segments = path.split(".")
     if len(segments) < 2 or any(not s.strip() for s in segments):
-        raise InputError(
-            f"sweep.parameters.{path}", path, "a dotted scenario path such as 'users.epsilon'"
-        )
+        raise refuse("a dotted scenario path such as 'users.epsilon'", key=path, value=path)
     for forbidden in FORBIDDEN_PATHS:
         if path == forbidden or path.startswith(f"{forbidden}."):
-            raise InputError(
-                f"sweep.parameters.{path}",
-                path,
+            raise refuse(
                 "a scenario value other than scenario.seed, scenario.family and sweep.* "
                 "(seeds come from sweep.seeds and sweep.seed)",
+                key=path,
+                value=path,
             )
 
 
-def _values(value: Any, field: str) -> tuple[Any, ...]:
+def _values(value: Any, path: str) -> tuple[Any, ...]:
     """The values of one parameter: a non-empty list without repeats, or a range table."""
     if isinstance(value, Mapping):
-        return _range(value, field)
+        try:
+            return RangeTable.model_validate(value).values()
+        except ValidationError as exc:
+            raise relocated(exc, path) from None
     if isinstance(value, np.ndarray):
         value = value.tolist()
     if not isinstance(value, list | tuple) or not value:
-        raise InputError(field, value, "a non-empty list of values or a range {start, stop, num}")
+        raise refuse(
+            "a non-empty list of values or a range {start, stop, num}", key=path, value=value
+        )
     values = tuple(plain(v) for v in value)
     texts = [canonical_json(v) for v in values]
     for i, text in enumerate(texts):
         if text in texts[:i]:
-            raise InputError(f"{field}[{i}]", values[i], "values without repeats")
+            raise refuse("values without repeats", key=f"{path}[{i}]", value=values[i])
     return values
 
 
-def _number(value: Any, field: str) -> float | int:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise InputError(field, value, "a finite number")
+def _parameters(table: Any) -> Any:
+    """``[sweep.parameters]`` as ``{dotted.path: values}`` (ranges expanded), in table order."""
+    if not isinstance(table, Mapping):
+        raise refuse("a table of {dotted.path = values}")
+    out = {}
+    for path, value in _flatten(table, ""):
+        _check_path(path)
+        out[path] = _values(value, path)
+    return out
+
+
+BOUND = explained(integer() | number(), "a finite number")
+
+
+class RangeTable(StrictModel):
+    """A swept range: ``num`` values from ``start`` to ``stop`` (included)."""
+
+    start: BOUND = Field(description="first value")
+    stop: BOUND = Field(description="last value")
+    num: integer(ge=1, le=MAX_RUNS) = Field(description="number of values")
+    scale: choice(*RANGE_SCALES) = Field(
+        "linear", description="even steps (linear) or a constant ratio (log)"
+    )
+
+    @model_validator(mode="after")
+    def _ends(self) -> RangeTable:
+        if self.num > 1 and self.start == self.stop:
+            raise refuse(
+                f"a value different from start = {self.start}", key="stop", value=self.stop
+            )
+        if self.scale == "log" and (self.start <= 0 or self.stop <= 0):
+            raise refuse(
+                "positive ends for scale 'log'", key="start/stop", value=(self.start, self.stop)
+            )
+        return self
+
+    def values(self) -> tuple[Any, ...]:
+        """The values, evenly or geometrically spaced (integers when both ends and the step are)."""
+        start, stop, num = self.start, self.stop, self.num
+        if self.scale == "log":
+            return tuple(tidy_float(float(v)) for v in np.geomspace(start, stop, num))
+        if num == 1:
+            return (start,)
+        whole = isinstance(start, int) and isinstance(stop, int) and (stop - start) % (num - 1) == 0
+        if whole:
+            step = (stop - start) // (num - 1)
+            return tuple(int(start + i * step) for i in range(num))
+        return tuple(tidy_float(float(v)) for v in np.linspace(start, stop, num))
+
+
+def _distinct(value: Any) -> Any:
+    if isinstance(value, list):
+        texts = [canonical_json(plain(item)) for item in value]
+        if len(set(texts)) != len(texts):
+            raise refuse("distinct replicate numbers")
     return value
 
 
-def _range(table: Mapping[str, Any], field: str) -> tuple[Any, ...]:
-    """Expand ``{start, stop, num, scale}`` into evenly or geometrically spaced values."""
-    unknown = sorted(set(table) - set(RANGE_KEYS))
-    if unknown:
-        raise InputError(f"{field}.{unknown[0]}", table[unknown[0]], f"keys {list(RANGE_KEYS)}")
-    for key in ("start", "stop", "num"):
-        if key not in table:
-            raise InputError(f"{field}.{key}", None, "a value (ranges need start, stop and num)")
-    start = _number(table["start"], f"{field}.start")
-    stop = _number(table["stop"], f"{field}.stop")
-    num = table["num"]
-    if isinstance(num, bool) or not isinstance(num, int) or not 1 <= num <= MAX_RUNS:
-        raise InputError(f"{field}.num", num, f"an integer in [1, {MAX_RUNS}]")
-    scale = table.get("scale", "linear")
-    if scale not in RANGE_SCALES:
-        raise InputError(f"{field}.scale", scale, f"one of {list(RANGE_SCALES)}")
-    if num > 1 and start == stop:
-        raise InputError(f"{field}.stop", stop, f"a value different from start = {start}")
-    if scale == "log":
-        if start <= 0 or stop <= 0:
-            raise InputError(f"{field}.start/stop", (start, stop), "positive ends for scale 'log'")
-        return tuple(tidy_float(float(v)) for v in np.geomspace(start, stop, num))
-    if num == 1:
-        return (start,)
-    integral = isinstance(start, int) and isinstance(stop, int) and (stop - start) % (num - 1) == 0
-    if integral:
-        step = (stop - start) // (num - 1)
-        return tuple(int(start + i * step) for i in range(num))
-    return tuple(tidy_float(float(v)) for v in np.linspace(start, stop, num))
+class SweepTable(StrictModel):
+    """``[sweep]``: which scenario values vary, how many replicates, what is kept."""
 
+    parameters: Annotated[
+        dict[str, tuple[Any, ...]],
+        BeforeValidator(_parameters),
+        Allowed("a table {dotted.path = [values] or {start, stop, num, scale}}"),
+    ] = Field(default_factory=dict, description="the swept scenario values (a grid)")
+    seeds: Annotated[
+        explained(
+            integer(ge=1, le=MAX_RUNS)
+            | sequence(integer(ge=0, le=MAX_SEED, allowed="a replicate number >= 0"), min_length=1),
+            f"a number of seeds from 1 to {MAX_RUNS}, or a list of distinct replicate numbers",
+        ),
+        BeforeValidator(_distinct),
+    ] = Field(1, description="replicates per parameter point")
+    seed: integer(ge=0, le=MAX_SEED) | None = Field(
+        None, description="sweep seed (default: scenario.seed)"
+    )
+    seed_mode: choice(*SEED_MODES) = Field(
+        "run", description="'run': one stream per run; 'replicate': common random numbers"
+    )
+    record: choice(*RECORD_MODES) = Field(
+        "last", description="keep the last round of each run, or every round"
+    )
 
-def _replicates(value: Any) -> tuple[int, ...]:
-    """``seeds = N`` gives replicates 0..N-1; a list gives those replicate numbers."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        if not 1 <= value <= MAX_RUNS:
-            raise InputError("sweep.seeds", value, f"an integer in [1, {MAX_RUNS}]")
-        return tuple(range(value))
-    if isinstance(value, list | tuple) and value:
-        for i, item in enumerate(value):
-            if isinstance(item, bool) or not isinstance(item, int) or not 0 <= item <= MAX_SEED:
-                raise InputError(f"sweep.seeds[{i}]", item, "a replicate number >= 0")
-        if len(set(value)) != len(value):
-            raise InputError("sweep.seeds", list(value), "distinct replicate numbers")
-        return tuple(int(v) for v in value)
-    raise InputError("sweep.seeds", value, "a number of seeds >= 1 or a list of replicate numbers")
+    @model_validator(mode="after")
+    def _size(self) -> SweepTable:
+        runs = math.prod(len(v) for v in self.parameters.values()) * (
+            self.seeds if isinstance(self.seeds, int) else len(self.seeds)
+        )
+        if runs > MAX_RUNS:
+            raise refuse(f"at most {MAX_RUNS} runs", value=f"{runs} runs")
+        return self
 
 
 def apply_overrides(doc: Mapping[str, Any], params: Sequence[tuple[str, Any]]) -> dict[str, Any]:

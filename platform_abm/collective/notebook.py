@@ -21,10 +21,12 @@ most matrix–vector products into matrix–matrix products.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.linalg.blas import get_blas_funcs
 
 from platform_abm.errors import InputError, SimulationError
 from platform_abm.utilities import Utility
@@ -39,6 +41,16 @@ def notebook_step(i: int) -> float:
     return max(1e-3, 1.0 / (i + 1))
 
 
+@dataclass(frozen=True)
+class _ConstantStep:
+    """The step rule i ↦ lr (a picklable callable, so learners can go to worker processes)."""
+
+    lr: float
+
+    def __call__(self, i: int) -> float:
+        return self.lr
+
+
 def constant_step(lr: float) -> StepRule:
     """A constant step-size rule (the figure-2 notebook uses lr = 0.1).
 
@@ -48,11 +60,7 @@ def constant_step(lr: float) -> StepRule:
     Returns:
         A function of the iteration index returning ``lr``.
     """
-
-    def rule(i: int) -> float:
-        return lr
-
-    return rule
+    return _ConstantStep(float(lr))
 
 
 def _sigmoid_into(z: Array, out: Array) -> Array:
@@ -233,7 +241,11 @@ def unrolled_backward(
 
 @dataclass
 class Adam:
-    """Adam for *maximisation*, the update of torch.optim.Adam on −U.
+    """Adam for *maximisation*: torch.optim.Adam's update on −U, in the parameters' dtype.
+
+    The operations follow torch's order (first moment by linear interpolation,
+    bias corrections applied to the step size and to √v), so a float32 run
+    rounds like the notebooks' torch code.
 
     Args:
         lr: Learning rate.
@@ -251,16 +263,25 @@ class Adam:
     _t: int = field(default=0, repr=False)
 
     def step(self, params: Array, grad: Array) -> Array:
-        """Return params moved uphill along ``grad`` by one Adam step."""
+        """Return params moved uphill along ``grad`` by one Adam step.
+
+        A coordinate whose gradient has always been exactly zero does not move.
+        """
+        params = np.asarray(params)
+        dt = params.dtype if np.issubdtype(params.dtype, np.floating) else np.dtype(float)
+        grad = np.asarray(grad, dtype=dt)
         if self._m is None or self._v is None:
-            self._m = np.zeros_like(params)
-            self._v = np.zeros_like(params)
+            self._m = np.zeros(grad.shape, dt)
+            self._v = np.zeros(grad.shape, dt)
         self._t += 1
-        self._m = self.beta1 * self._m + (1.0 - self.beta1) * grad
-        self._v = self.beta2 * self._v + (1.0 - self.beta2) * grad**2
-        m_hat = self._m / (1.0 - self.beta1**self._t)
-        v_hat = self._v / (1.0 - self.beta2**self._t)
-        return params + self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+        m, v = self._m, self._v
+        m += (grad - m) * dt.type(1.0 - self.beta1)
+        v *= dt.type(self.beta2)
+        v += grad * grad * dt.type(1.0 - self.beta2)
+        step_size = self.lr / (1.0 - self.beta1**self._t)
+        denom = np.sqrt(v) / dt.type(math.sqrt(1.0 - self.beta2**self._t))
+        denom += dt.type(self.eps)
+        return params + (m / denom) * dt.type(step_size)
 
 
 @dataclass
@@ -421,6 +442,262 @@ def solve_free_edit_notebook(
     return NotebookResult(delta=delta, theta=theta, utility=values, history=history)
 
 
+class ZeroSumColumnEdits:
+    """Members' mean logistic loss through unrolled GD, for a batch of column-edit problems.
+
+    The special case of :func:`solve_free_edit_notebook` that figure 3 needs,
+    written for speed: every problem b trains the unrolled learner (no ridge,
+    uniform weights) on the shared features X with column ``column`` replaced
+    by its own values ``col[b]``, and its objective is the zero-sum utility,
+    the mean logistic loss of its members at the learned θ_T. Because the
+    problems differ in one column only, the scores of all of them are one
+    matrix product with the other columns plus a rank-one term,
+    X_b θ_b = X_{−c} θ_{b,−c} + col_b θ_{b,c}, and the gradients are one
+    matrix product back. With h = tanh(z/2), σ(z) − y = h/2 + (1/2 − y) and
+    σ'(z) = (1 − h²)/4, so one tanh per score is the only transcendental of a
+    step, and the (1/2 − y) parts are hoisted out of the step loop.
+
+    The reverse pass is the one of :func:`unrolled_backward`; the per-step
+    contributions to ∂U/∂col are stored and summed over steps in one product
+    at the end. Buffers are allocated once per batch size and reused.
+
+    Args:
+        X: Base features, shape (n, d).
+        y: Labels, shape (n,).
+        column: The edited column.
+        learner: Step budget and step rule (``reg`` must be 0).
+        batch: Number of problems solved together.
+        dtype: Floating type of all passes (float32: the notebooks' torch default).
+
+    Raises:
+        InputError: For a ridge penalty, an empty step budget or a column out of range.
+    """
+
+    def __init__(
+        self,
+        X: Array,
+        y: Array,
+        column: int,
+        learner: UnrolledGD,
+        batch: int,
+        dtype: type = np.float32,
+    ) -> None:
+        n, d = X.shape
+        if not 0 <= column < d:
+            raise InputError("collective.strategy.features", column, f"a column in 0..{d - 1}")
+        if learner.reg != 0.0 or learner.steps < 1:
+            raise InputError("learner", learner, "unregularised unrolled GD with ≥ 1 step")
+        self.dtype = np.dtype(dtype)
+        dt = self.dtype.type
+        X = np.asarray(X, dtype=self.dtype)
+        self.n, self.d, self.column, self.batch = n, d, column, batch
+        self.others = np.array([j for j in range(d) if j != column])
+        self._XoT = np.ascontiguousarray(X[:, self.others].T)  # X_{−c}ᵀ, (d−1, n)
+        self._Xo = self._XoT.T  # X_{−c} as a column-major view, (n, d−1)
+        self._gemm = get_blas_funcs("gemm", dtype=self.dtype)
+        self.base = np.ascontiguousarray(X[:, column])
+        self.y = np.asarray(y, dtype=self.dtype)
+        self._half_minus_y = dt(0.5) - self.y
+        self._const_o = (self._half_minus_y @ self._Xo) / dt(n)  # mean (1/2 − y) x_{−c}
+        self.sizes = learner.step_sizes().astype(self.dtype)
+        T = learner.steps
+        self._h = np.empty((T, batch, n), self.dtype)  # tanh(z_t/2) of every step
+        self._curv = np.empty((T, batch, n), self.dtype)  # (1 − h_t²)·(x_i·θ̄_{t+1})
+        self._theta_o = np.empty((T + 1, batch, d - 1), self.dtype)
+        self._theta_c = np.empty((T + 1, batch), self.dtype)
+        self._work = np.empty((batch, n), self.dtype)
+        self._tmp = np.empty((batch, n), self.dtype)
+
+    def _scores_into(self, theta_o: Array, theta_c: Array, col: Array, out: Array) -> Array:
+        """x'_i·θ for every problem: the edited column's term, then the shared product added.
+
+        ``out`` (C-ordered (B, n)) is the column-major (n, B) matrix BLAS adds
+        X_{−c} θ_{−c}ᵀ into (GEMM with β = 1), which saves a pass over the scores.
+        """
+        np.multiply(col, theta_c[:, None], out=out)
+        res = self._gemm(1.0, self._Xo, theta_o.T, beta=1.0, c=out.T, overwrite_c=1)
+        if not np.shares_memory(res, out):  # BLAS worked on a copy: keep its result
+            out[...] = res.T
+        return out
+
+    def _check(self, col: Array, masks: Array) -> int:
+        b = col.shape[0]
+        if col.shape != (b, self.n) or col.dtype != self.dtype or not 1 <= b <= self.batch:
+            raise InputError("col", col.shape, f"({self.batch} or fewer, {self.n}) {self.dtype}")
+        if masks.shape != col.shape:
+            raise InputError("masks", masks.shape, f"the shape of col, {col.shape}")
+        return b
+
+    def forward(self, col: Array) -> Array:
+        """Train every problem's unrolled learner; returns θ_T, shape (B, d), column order of X.
+
+        Args:
+            col: Every problem's values of the edited column, shape (B, n).
+        """
+        b = col.shape[0]
+        dt = self.dtype.type
+        half_over_n = dt(0.5 / self.n)
+        const_c = (col @ self._half_minus_y) / dt(self.n)
+        theta_o, theta_c = self._theta_o[:, :b], self._theta_c[:, :b]
+        theta_o[0] = 0.0
+        theta_c[0] = 0.0
+        half = self._work[:b]
+        for t, s in enumerate(self.sizes):
+            self._scores_into(theta_o[t] * dt(0.5), theta_c[t] * dt(0.5), col, half)
+            h = np.tanh(half, out=self._h[t, :b])
+            grad_o = (h @ self._Xo) * half_over_n + self._const_o
+            grad_c = np.linalg.vecdot(h, col) * half_over_n + const_c
+            np.subtract(theta_o[t], s * grad_o, out=theta_o[t + 1])
+            np.subtract(theta_c[t], s * grad_c, out=theta_c[t + 1])
+        if not (np.all(np.isfinite(theta_o[-1])) and np.all(np.isfinite(theta_c[-1]))):
+            raise SimulationError("the unrolled gradient descent diverged (step size too large?)")
+        return self._theta(theta_o[-1], theta_c[-1])
+
+    def _theta(self, theta_o: Array, theta_c: Array) -> Array:
+        theta = np.empty((theta_o.shape[0], self.d), self.dtype)
+        theta[:, self.others] = theta_o
+        theta[:, self.column] = theta_c
+        return theta
+
+    def _members_loss(self, col: Array, masks: Array) -> tuple[Array, Array]:
+        """Members' mean loss at the last forward θ_T, and the members' σ(z) − y over k."""
+        b = col.shape[0]
+        dt = self.dtype.type
+        z = self._scores_into(self._theta_o[-1, :b], self._theta_c[-1, :b], col, self._work[:b])
+        counts = masks.sum(axis=1)
+        loss = np.logaddexp(dt(0.0), z) - self.y * z
+        values = np.sum(loss, axis=1, where=masks, dtype=np.float64) / counts
+        resid = np.tanh(z * dt(0.5)) * dt(0.5) + self._half_minus_y
+        resid = np.where(masks, resid, dt(0.0)) / counts.astype(self.dtype)[:, None]
+        return values, resid
+
+    def value(self, col: Array, masks: Array) -> tuple[Array, Array]:
+        """Members' mean loss U_b and θ_T of every problem.
+
+        Args:
+            col: Values of the edited column, shape (B, n).
+            masks: Members of every problem, boolean (B, n).
+
+        Returns:
+            U, shape (B,) (float64), and θ_T, shape (B, d).
+        """
+        self._check(col, masks)
+        theta = self.forward(col)
+        return self._members_loss(col, masks)[0], theta
+
+    def value_and_grad(self, col: Array, masks: Array) -> tuple[Array, Array, Array]:
+        """Members' mean loss, its gradient in the column values, and θ_T.
+
+        Args:
+            col: Values of the edited column, shape (B, n).
+            masks: Members of every problem, boolean (B, n).
+
+        Returns:
+            U, shape (B,) (float64); ∂U/∂col through the learner plus the direct
+            dependence, shape (B, n) (every user's entry, members or not); θ_T.
+        """
+        b = self._check(col, masks)
+        dt = self.dtype.type
+        theta = self.forward(col)
+        values, resid = self._members_loss(col, masks)
+        # θ̄_T = mean over members of (σ − y)·x'_i; the direct term is (σ − y)·θ_c / k.
+        bar_o = resid @ self._Xo
+        bar_c = np.linalg.vecdot(resid, col)
+        direct = resid * self._theta_c[-1, :b, None]
+        quarter_over_n = dt(0.25 / self.n)
+        T = len(self.sizes)
+        a = np.empty((T, b), self.dtype)  # weight of curv_t in ∂U/∂col
+        c = np.empty((T, b), self.dtype)  # weight of h_t in ∂U/∂col
+        v = self._work[:b]
+        for t in range(T - 1, -1, -1):
+            s = self.sizes[t]
+            h = self._h[t, :b]
+            # v_i = x'_i·θ̄_{t+1};  H_t θ̄ = Σ_i curv_i x'_i / (4n), curv_i = (1 − h_i²) v_i
+            self._scores_into(bar_o, bar_c, col, v)
+            tmp = np.square(h, out=self._tmp[:b])
+            np.subtract(dt(1.0), tmp, out=tmp)
+            curv = np.multiply(tmp, v, out=self._curv[t, :b])
+            # −s ∂(θ̄·∇L)/∂col_i = −s [θ_c curv_i / (4n) + θ̄_c (h_i/2 + 1/2 − y_i) / n]
+            a[t] = (-s * quarter_over_n) * self._theta_c[t, :b]
+            c[t] = (-s * dt(2.0) * quarter_over_n) * bar_c
+            hess_o = curv @ self._Xo
+            hess_c = np.linalg.vecdot(curv, col)
+            bar_o = bar_o - (s * quarter_over_n) * hess_o
+            bar_c = bar_c - (s * quarter_over_n) * hess_c
+        grad = direct + (dt(2.0) * c.sum(axis=0))[:, None] * self._half_minus_y
+        for k in range(b):
+            grad[k] += a[:, k] @ self._curv[:, k] + c[:, k] @ self._h[:, k]
+        return values, grad, theta
+
+
+def solve_zero_sum_free_edit(
+    X: Array,
+    y: Array,
+    masks: Array,
+    column: int,
+    learner: UnrolledGD | None = None,
+    iterations: int = 250,
+    lr: float = 0.01,
+    batch: int = 20,
+    dtype: type = np.float32,
+    callback: Callable[[int, int], None] | None = None,
+) -> NotebookResult:
+    """The notebooks' free-edit solver for the zero-sum utility, many problems at a time.
+
+    Same problem and same Adam as :func:`solve_free_edit_notebook` with the
+    utility u = ℓ (members maximise their mean logistic loss) and an
+    unregularised learner, computed by :class:`ZeroSumColumnEdits` in batches
+    of ``batch`` problems. Every problem is computed with the same operations
+    whatever the batch it is in, except that the shared matrix products sum in
+    an order that depends on the batch size (BLAS blocking), i.e. batching
+    changes results at float round-off only.
+
+    Args:
+        X: Base features, shape (n, d).
+        y: Labels, shape (n,).
+        masks: Members of every problem, boolean array of shape (B, n).
+        column: The editable column.
+        learner: The unrolled learner (default: the figure-3 notebook's,
+            100 steps of max(1e-3, 1/(i+1)) from θ0 = 0).
+        iterations: Number of Adam steps.
+        lr: Adam learning rate.
+        batch: Largest number of problems computed together.
+        dtype: Floating type of all passes.
+        callback: Called as ``callback(problems_done, iterations_done)`` after
+            every Adam step of a batch, with the batch's size.
+
+    Returns:
+        The final edits, parameters, members' utilities and the utility history
+        (before every Adam step).
+
+    Raises:
+        InputError: If a problem has no member, or for a bad column or learner.
+    """
+    masks = _problem_masks(masks, X.shape[0])
+    if batch < 1:
+        raise InputError("batch", batch, "a whole number ≥ 1")
+    learner = learner or UnrolledGD()
+    total = masks.shape[0]
+    engine = ZeroSumColumnEdits(X, y, column, learner, min(batch, total), dtype)
+    delta = np.zeros(masks.shape, engine.dtype)
+    theta = np.empty((total, X.shape[1]), engine.dtype)
+    utility = np.empty(total)
+    history = np.empty((iterations, total))
+    for start in range(0, total, engine.batch):
+        part = slice(start, min(start + engine.batch, total))
+        mask = masks[part]
+        col = np.broadcast_to(engine.base, mask.shape).copy()
+        adam = Adam(lr=lr)
+        for it in range(iterations):
+            history[it, part], grad, _ = engine.value_and_grad(col, mask)
+            col = adam.step(col, np.where(mask, grad, engine.dtype.type(0.0)))
+            if callback is not None:
+                callback(mask.shape[0], 1)
+        utility[part], theta[part] = engine.value(col, mask)
+        delta[part] = col - engine.base
+    return NotebookResult(delta=delta, theta=theta, utility=utility, history=history)
+
+
 def members_masks(
     n: int, fractions: Sequence[float], seeds: Sequence[int], pool: Array | None = None
 ) -> Array:
@@ -442,6 +719,43 @@ def members_masks(
             size = max(1, round(frac * len(pool)))
             chosen = np.random.default_rng(seed).choice(pool, size, replace=False)
             out[a * len(seeds) + s, chosen] = True
+    return out
+
+
+def single_threaded_worker() -> None:
+    """Initialiser of a worker process: BLAS on one thread for the life of the process.
+
+    Used with the process pools that share batches of :func:`solve_zero_sum_free_edit`;
+    with one BLAS thread per process the numbers do not depend on the number of workers.
+    """
+    global _WORKER_BLAS_LIMIT
+    from threadpoolctl import threadpool_limits
+
+    _WORKER_BLAS_LIMIT = threadpool_limits(limits=1, user_api="blas")
+
+
+_WORKER_BLAS_LIMIT: object = None
+
+
+def permutation_members(n: int, fractions: Sequence[float], runs: Sequence[int]) -> Array:
+    """The figure-3 notebook's member sets: the first int(α·n) users of a seeded permutation.
+
+    Run r permutes the users with seed 42 + r (numpy's Generator; the notebook
+    used torch's, so its draws cannot be replayed), for every α.
+
+    Args:
+        n: Population size.
+        fractions: Collective sizes α.
+        runs: Run indices.
+
+    Returns:
+        Boolean masks of shape (len(fractions)·len(runs), n), fraction-major.
+    """
+    out = np.zeros((len(fractions) * len(runs), n), dtype=bool)
+    for r, run in enumerate(runs):
+        order = np.random.default_rng(42 + int(run)).permutation(n)
+        for a, frac in enumerate(fractions):
+            out[a * len(runs) + r, order[: max(1, int(frac * n))]] = True
     return out
 
 

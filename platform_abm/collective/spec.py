@@ -1,4 +1,4 @@
-"""Scenario ``[[collectives]]`` tables: validation and planning (SPEC.md §4).
+"""Scenario ``[[collectives]]`` tables: validated specs and planning (``docs/model.md`` §4).
 
 A collective is described by five parts::
 
@@ -22,18 +22,18 @@ A collective is described by five parts::
     kind = "fixed"                   # stackelberg | size-aware | fixed | notebook
     selfish = "none"                 # best-response | stationary | none
 
-:meth:`CollectiveSpec.from_dict` turns such a table into a frozen spec or
-raises :class:`~platform_abm.errors.InputError` naming the dotted field, the
-value received and what is allowed. :func:`plan_collective` solves the
-collective's strategy on a population and returns a :class:`CollectivePlan`:
-the members' committed reports plus the metrics B, Φ, the Theorem-5' norm, Ψ
-and ∂U/∂α.
+Every key is declared in :mod:`platform_abm.collective.schema`;
+:meth:`CollectiveSpec.from_dict` validates a table through those declarations
+into a frozen spec, or raises :class:`~platform_abm.errors.InputError` naming
+the dotted field, the value received and what is allowed.
+:func:`plan_collective` solves the collective's strategy on a population and
+returns a :class:`CollectivePlan`: the members' committed reports plus the
+metrics B, Φ, the Theorem-5' norm, Ψ and ∂U/∂α.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +47,14 @@ from platform_abm.collective.notebook import (
     solve_free_edit_notebook,
     solve_shift_notebook,
 )
+from platform_abm.collective.schema import (
+    DIRECTIONS,
+    FAMILIES,
+    SELFISH,
+    SOLVERS,
+    UTILITIES,
+    CollectiveTable,
+)
 from platform_abm.collective.solvers import (
     LeaderProblem,
     StrategyResult,
@@ -57,64 +65,37 @@ from platform_abm.collective.strategies import FeatureShift, FreeEdit, LabelEdit
 from platform_abm.errors import InputError
 from platform_abm.learners import Learner, LeastSquares
 from platform_abm.utilities import (
-    CallableUtility,
     LabelTarget,
     LinearQuadratic,
     LossAlignment,
     TargetModel,
     Utility,
 )
+from platform_abm.validation import validate
 
 Array = np.ndarray
 
-FAMILIES = ("shift", "free-edit", "label-edit")
-UTILITIES = ("linear-quadratic", "loss-alignment", "target-model", "label-target", "callable")
-SOLVERS = ("stackelberg", "size-aware", "fixed", "notebook")
-SELFISH = ("best-response", "stationary", "none")
-DIRECTIONS = ("ones", "mean-label-0", "mean-label-1")
-
-_KEYS = {
-    "": ("name", "members", "strategy", "utility", "solver"),
-    "members": ("fraction", "condition", "ids"),
-    "condition": ("target", "op", "value"),
-    "strategy": ("family", "features", "direction", "shared", "eta", "budget", "low", "high"),
-    "utility": (
-        "kind",
-        "epsilon",
-        "lambda",
-        "sign",
-        "theta",
-        "eta",
-        "alpha",
-        "coefficients",
-        "utility",
-    ),
-    "solver": ("kind", "selfish", "alpha", "steps", "iterations", "lr"),
-}
+__all__ = [
+    "DIRECTIONS",
+    "FAMILIES",
+    "SELFISH",
+    "SOLVERS",
+    "UTILITIES",
+    "CollectivePlan",
+    "CollectiveSpec",
+    "MembersSpec",
+    "SolverSpec",
+    "StrategySpec",
+    "UtilitySpec",
+    "build_strategy",
+    "build_utility",
+    "collective_metrics",
+    "plan_collective",
+]
 
 
-def _check_keys(data: Mapping[str, Any], part: str, field: str) -> None:
-    if not isinstance(data, Mapping):
-        raise InputError(field, data, "a table")
-    allowed = _KEYS[part]
-    for key in data:
-        if key not in allowed:
-            raise InputError(f"{field}.{key}", key, f"one of the keys {list(allowed)}")
-
-
-def _number(value: Any, field: str, allowed: str, low: float = -math.inf) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise InputError(field, value, allowed)
-    if value <= low:
-        raise InputError(field, value, allowed)
-    return float(value)
-
-
-def _numbers(value: Any, field: str) -> tuple[float, ...]:
-    seq = value if isinstance(value, list | tuple) else [value]
-    if not seq:
-        raise InputError(field, value, "a number or a non-empty list of numbers")
-    return tuple(_number(v, field, "finite numbers") for v in seq)
+def _tuple(values: Sequence[Any] | None) -> tuple[Any, ...] | None:
+    return None if values is None else tuple(values)
 
 
 @dataclass(frozen=True)
@@ -124,45 +105,6 @@ class MembersSpec:
     fraction: float | None = None
     condition: Condition | None = None
     ids: tuple[int, ...] | None = None
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any], field: str) -> MembersSpec:
-        """Validate a ``members`` table."""
-        _check_keys(data, "members", field)
-        if not data:
-            raise InputError(field, dict(data), "fraction, condition and/or ids")
-        fraction = data.get("fraction")
-        if fraction is not None:
-            fraction = _number(fraction, f"{field}.fraction", "a number in (0, 1]", low=0.0)
-            if fraction > 1:
-                raise InputError(f"{field}.fraction", data["fraction"], "a number in (0, 1]")
-        condition = None
-        if "condition" in data:
-            cond = data["condition"]
-            _check_keys(cond, "condition", f"{field}.condition")
-            for key in ("target", "op", "value"):
-                if key not in cond:
-                    raise InputError(f"{field}.condition.{key}", None, "a value (required)")
-            if cond["op"] not in ("==", "!=", "<", "<=", ">", ">="):
-                raise InputError(f"{field}.condition.op", cond["op"], "one of ==, !=, <, <=, >, >=")
-            target = cond["target"]
-            if not isinstance(target, str | int) or isinstance(target, bool):
-                raise InputError(
-                    f"{field}.condition.target", target, "'label' or a feature name or index"
-                )
-            value = _number(cond["value"], f"{field}.condition.value", "a number")
-            condition = Condition(target=target, op=cond["op"], value=value)
-        ids = None
-        if "ids" in data:
-            raw = data["ids"]
-            if not isinstance(raw, list | tuple) or not all(
-                isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in raw
-            ):
-                raise InputError(f"{field}.ids", raw, "a list of row indices >= 0")
-            if not raw:
-                raise InputError(f"{field}.ids", raw, "at least one row index (empty collective)")
-            ids = tuple(int(i) for i in raw)
-        return cls(fraction=fraction, condition=condition, ids=ids)
 
     def select(
         self,
@@ -199,67 +141,6 @@ class StrategySpec:
     low: float | None = None
     high: float | None = None
 
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any], field: str) -> StrategySpec:
-        """Validate a ``strategy`` table."""
-        _check_keys(data, "strategy", field)
-        family = data.get("family")
-        if family not in FAMILIES:
-            raise InputError(f"{field}.family", family, f"one of {list(FAMILIES)}")
-        features = data.get("features", [])
-        if isinstance(features, str | int) and not isinstance(features, bool):
-            features = [features]
-        if not isinstance(features, list | tuple) or not all(
-            isinstance(f, str | int) and not isinstance(f, bool) for f in features
-        ):
-            raise InputError(f"{field}.features", features, "a list of feature names or indices")
-        if family == "label-edit" and features:
-            raise InputError(f"{field}.features", features, "no features for label edits")
-        if family != "label-edit" and not features:
-            raise InputError(f"{field}.features", features, "at least one strategic feature")
-        if family == "free-edit" and len(features) != 1:
-            raise InputError(f"{field}.features", features, "exactly one feature for free edits")
-        only_shift = ("direction", "shared", "eta")
-        for key in only_shift:
-            if key in data and family != "shift":
-                raise InputError(f"{field}.{key}", data[key], f"no '{key}' for family {family}")
-        direction: str | tuple[float, ...] = "ones"
-        if "direction" in data:
-            raw = data["direction"]
-            if isinstance(raw, str):
-                if raw not in DIRECTIONS:
-                    raise InputError(
-                        f"{field}.direction", raw, f"one of {list(DIRECTIONS)} or numbers"
-                    )
-                direction = raw
-            else:
-                direction = _numbers(raw, f"{field}.direction")
-                if len(direction) != len(features):
-                    raise InputError(
-                        f"{field}.direction", raw, f"{len(features)} numbers, one per feature"
-                    )
-        shared = data.get("shared", False)
-        if not isinstance(shared, bool):
-            raise InputError(f"{field}.shared", shared, "true or false")
-        eta = _numbers(data["eta"], f"{field}.eta") if "eta" in data else None
-        if eta is not None and len(eta) != (1 if shared else len(features)):
-            raise InputError(
-                f"{field}.eta", data["eta"], f"{1 if shared else len(features)} number(s)"
-            )
-        budget = None
-        if "budget" in data:
-            if family == "label-edit":
-                raise InputError(f"{field}.budget", data["budget"], "low/high for label edits")
-            budget = _number(data["budget"], f"{field}.budget", "a number > 0", low=0.0)
-        for key in ("low", "high"):
-            if key in data and family != "label-edit":
-                raise InputError(f"{field}.{key}", data[key], "only for label edits")
-        low = _number(data["low"], f"{field}.low", "a number") if "low" in data else None
-        high = _number(data["high"], f"{field}.high", "a number") if "high" in data else None
-        if low is not None and high is not None and not low < high:
-            raise InputError(f"{field}.high", high, f"a number > low = {low}")
-        return cls(family, tuple(features), direction, shared, eta, budget, low, high)
-
 
 @dataclass(frozen=True)
 class UtilitySpec:
@@ -275,61 +156,6 @@ class UtilitySpec:
     coefficients: tuple[float, ...] | None = None
     utility: Utility | None = None
 
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any], field: str) -> UtilitySpec:
-        """Validate a ``utility`` table."""
-        _check_keys(data, "utility", field)
-        kind = data.get("kind")
-        if kind not in UTILITIES:
-            raise InputError(f"{field}.kind", kind, f"one of {list(UTILITIES)}")
-        allowed_keys = {
-            "linear-quadratic": ("epsilon",),
-            "loss-alignment": ("lambda", "sign"),
-            "target-model": ("theta", "eta", "alpha"),
-            "label-target": ("coefficients",),
-            "callable": ("utility",),
-        }[kind]
-        for key in data:
-            if key != "kind" and key not in allowed_keys:
-                raise InputError(
-                    f"{field}.{key}", data[key], f"keys {list(allowed_keys)} for {kind}"
-                )
-        if kind == "linear-quadratic":
-            if "epsilon" not in data:
-                raise InputError(f"{field}.epsilon", None, "a number > 0 (required)")
-            eps = _number(data["epsilon"], f"{field}.epsilon", "a number > 0", low=0.0)
-            return cls(kind, epsilon=eps)
-        if kind == "loss-alignment":
-            lam = _number(data.get("lambda", 0.0), f"{field}.lambda", "a finite number")
-            sign = _number(data.get("sign", 1.0), f"{field}.sign", "a finite number ≠ 0")
-            if sign == 0:
-                raise InputError(f"{field}.sign", sign, "a finite number ≠ 0")
-            return cls(kind, lam=lam, sign=sign)
-        if kind == "target-model":
-            if "theta" in data:
-                if "eta" in data or "alpha" in data:
-                    raise InputError(f"{field}.theta", data["theta"], "theta or (eta, alpha)")
-                return cls(kind, theta=_numbers(data["theta"], f"{field}.theta"))
-            if "eta" not in data or "alpha" not in data:
-                raise InputError(
-                    f"{field}.theta",
-                    None,
-                    "theta = [...] or eta and alpha (the model fitted "
-                    "when a collective of size alpha plays eta)",
-                )
-            alpha = _number(data["alpha"], f"{field}.alpha", "a number in (0, 1]", low=0.0)
-            if alpha > 1:
-                raise InputError(f"{field}.alpha", alpha, "a number in (0, 1]")
-            return cls(kind, eta=_numbers(data["eta"], f"{field}.eta"), alpha=alpha)
-        if kind == "label-target":
-            if "coefficients" not in data:
-                raise InputError(f"{field}.coefficients", None, "g(x) = x·c: a list of numbers")
-            return cls(kind, coefficients=_numbers(data["coefficients"], f"{field}.coefficients"))
-        utility = data.get("utility")
-        if not isinstance(utility, Utility):
-            raise InputError(f"{field}.utility", utility, "a platform_abm Utility object")
-        return cls(kind, utility=utility)
-
 
 @dataclass(frozen=True)
 class SolverSpec:
@@ -341,34 +167,6 @@ class SolverSpec:
     steps: int = 100
     iterations: int = 250
     lr: float = 0.01
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any], field: str) -> SolverSpec:
-        """Validate a ``solver`` table."""
-        _check_keys(data, "solver", field)
-        kind = data.get("kind", "stackelberg")
-        if kind not in SOLVERS:
-            raise InputError(f"{field}.kind", kind, f"one of {list(SOLVERS)}")
-        selfish = data.get("selfish", "best-response")
-        if selfish not in SELFISH:
-            raise InputError(f"{field}.selfish", selfish, f"one of {list(SELFISH)}")
-        alpha = None
-        if "alpha" in data:
-            if kind != "size-aware":
-                raise InputError(f"{field}.alpha", data["alpha"], "only for kind = 'size-aware'")
-            alpha = _number(data["alpha"], f"{field}.alpha", "a number in (0, 1]", low=0.0)
-            if alpha > 1:
-                raise InputError(f"{field}.alpha", alpha, "a number in (0, 1]")
-        for key in ("steps", "iterations", "lr"):
-            if key in data and kind != "notebook":
-                raise InputError(f"{field}.{key}", data[key], "only for kind = 'notebook'")
-        steps = data.get("steps", 100)
-        iterations = data.get("iterations", 250)
-        for key, value in (("steps", steps), ("iterations", iterations)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise InputError(f"{field}.{key}", value, "an integer >= 1")
-        lr = _number(data.get("lr", 0.01), f"{field}.lr", "a number > 0", low=0.0)
-        return cls(kind, selfish, alpha, steps, iterations, lr)
 
 
 @dataclass(frozen=True)
@@ -400,7 +198,7 @@ class CollectiveSpec:
         strategic: Sequence[str | int] | None = None,
         feature_names: Sequence[str] | None = None,
     ) -> CollectiveSpec:
-        """Validate one ``[[collectives]]`` table.
+        """Validate one ``[[collectives]]`` table (declared in ``collective.schema``).
 
         Args:
             data: The table (parsed TOML or a Python dict).
@@ -416,55 +214,71 @@ class CollectiveSpec:
             InputError: For any value that is not allowed (the message names
                 the dotted field, the value and what is allowed).
         """
-        _check_keys(data, "", field)
-        name = data.get("name", field)
-        if not isinstance(name, str) or not name:
-            raise InputError(f"{field}.name", name, "a non-empty string")
-        if "members" not in data:
-            raise InputError(f"{field}.members", None, "a members table (required)")
-        members = MembersSpec.from_dict(data["members"], f"{field}.members")
-        if "strategy" not in data:
-            raise InputError(f"{field}.strategy", None, "a strategy table (required)")
-        strategy = StrategySpec.from_dict(data["strategy"], f"{field}.strategy")
-        if "utility" not in data:
-            raise InputError(f"{field}.utility", None, "a utility table (required)")
-        utility = UtilitySpec.from_dict(data["utility"], f"{field}.utility")
-        solver = SolverSpec.from_dict(data.get("solver", {}), f"{field}.solver")
-        spec = cls(name, members, strategy, utility, solver, field)
-        spec._check_consistency()
+        table = validate(CollectiveTable, data, where=field)
+        spec = cls.from_table(table, field)
         if strategic is not None:
             spec.check_strategic(strategic, feature_names)
         return spec
 
-    def _check_consistency(self) -> None:
-        f = self.field
-        fam, kind = self.strategy.family, self.solver.kind
-        if kind == "fixed" and (fam != "shift" or self.strategy.eta is None):
-            raise InputError(
-                f"{f}.solver.kind", kind, "'fixed' needs a shift strategy with strategy.eta"
-            )
-        if fam == "shift" and self.strategy.eta is not None and kind != "fixed":
-            raise InputError(f"{f}.strategy.eta", self.strategy.eta, "solver.kind = 'fixed'")
-        if kind == "notebook" and (fam == "label-edit" or len(self.strategy.features) != 1):
-            raise InputError(
-                f"{f}.solver.kind", kind, "'notebook' needs a shift or free edit of one feature"
-            )
-        if self.utility.kind == "label-target" and fam != "label-edit":
-            raise InputError(f"{f}.utility.kind", "label-target", "a label-edit strategy")
-        u = self.utility.utility
-        if isinstance(u, CallableUtility):
-            if u._grad_theta is None:
-                raise InputError(
-                    f"{f}.utility.grad_theta",
-                    None,
-                    "a gradient in θ: the solvers and the metrics B, Φ, Ψ need it",
-                )
-            if u._grad_x is None and kind != "fixed" and fam != "label-edit":
-                raise InputError(
-                    f"{f}.utility.grad_x",
-                    None,
-                    f"a gradient in the features: solver '{kind}' optimises the reports",
-                )
+    @classmethod
+    def from_table(cls, table: CollectiveTable, field: str) -> CollectiveSpec:
+        """The spec of a validated table.
+
+        Args:
+            table: The validated table.
+            field: Its dotted name.
+
+        Returns:
+            The spec.
+        """
+        members, strategy, utility, solver = (
+            table.members,
+            table.strategy,
+            table.utility,
+            table.solver,
+        )
+        condition = members.condition
+        direction = getattr(strategy, "direction", "ones")
+        return cls(
+            name=table.name if table.name is not None else field,
+            members=MembersSpec(
+                fraction=members.fraction,
+                condition=None
+                if condition is None
+                else Condition(target=condition.target, op=condition.op, value=condition.value),
+                ids=_tuple(members.ids),
+            ),
+            strategy=StrategySpec(
+                family=strategy.family,
+                features=tuple(getattr(strategy, "features", ())),
+                direction=direction if isinstance(direction, str) else tuple(direction),
+                shared=getattr(strategy, "shared", False),
+                eta=_tuple(getattr(strategy, "eta", None)),
+                budget=getattr(strategy, "budget", None),
+                low=getattr(strategy, "low", None),
+                high=getattr(strategy, "high", None),
+            ),
+            utility=UtilitySpec(
+                kind=utility.kind,
+                epsilon=getattr(utility, "epsilon", None),
+                lam=getattr(utility, "lam", 0.0),
+                sign=getattr(utility, "sign", 1.0),
+                theta=_tuple(getattr(utility, "theta", None)),
+                eta=_tuple(getattr(utility, "eta", None)),
+                alpha=getattr(utility, "alpha", None),
+                coefficients=_tuple(getattr(utility, "coefficients", None)),
+                utility=getattr(utility, "utility", None),
+            ),
+            solver=SolverSpec(
+                kind=solver.kind,
+                selfish=solver.selfish,
+                alpha=getattr(solver, "alpha", None),
+                steps=getattr(solver, "steps", 100),
+                iterations=getattr(solver, "iterations", 250),
+                lr=getattr(solver, "lr", 0.01),
+            ),
+            field=field,
+        )
 
     def check_strategic(
         self, strategic: Sequence[str | int], feature_names: Sequence[str] | None = None

@@ -8,7 +8,7 @@ released model, in the configured order:
   a finite grid; curation weights are exact (:class:`~.dynamics.BTWeight`), so
   there is no sampling noise. The public users of a faction share reward, pool
   and temperature and are aggregated (weight Σ share·activity); with one
-  faction the round is exactly the two-curator map of SPEC.md §7.
+  faction the round is exactly the two-curator map of ``docs/curation.md``.
 * **sampled** fidelity: the paper's loop. A dataset accumulates; the first
   curator draws candidate groups from it, a Gaussian mixture is fitted to the
   kept points and generates the second curator's candidates; the second
@@ -16,7 +16,7 @@ released model, in the configured order:
   individual :class:`~.agents.PublicUser` agents, each assigned a random number
   of choices in proportion to its weight.
 
-A ``mesa.DataCollector`` records the metrics of SPEC.md §7 after every round
+A ``mesa.DataCollector`` records the metrics of ``docs/curation.md`` after every round
 (row 0 is the initial state).
 """
 
@@ -43,20 +43,10 @@ from platform_abm.curation.sampled import (
     nearest_cell,
     uniform_points,
 )
-from platform_abm.curation.scenario import (
-    FIDELITIES,
-    INITIAL_KINDS,
-    MAX_GRID_SIZE,
-    ORDERS,
-    CurationScenario,
-    CuratorSpec,
-    FactionSpec,
-    check_choice,
-    check_factions,
-    check_float,
-    check_int,
-)
+from platform_abm.curation.scenario import CurationScenario, CuratorSpec, FactionSpec
+from platform_abm.curation.schema import CurationParams
 from platform_abm.errors import InputError
+from platform_abm.validation import validate
 
 Array = np.ndarray
 
@@ -166,52 +156,80 @@ class CurationModel(mesa.Model):
         p0: Array | None = None,
         rng: Any = None,
     ) -> None:
+        p = validate(
+            CurationParams,
+            {
+                "fidelity": fidelity,
+                "order": order,
+                "rounds": rounds,
+                "mix": mix,
+                "public_users": public_users,
+                "grid_size": grid_size,
+                "low": low,
+                "high": high,
+                "initial": initial,
+                "initial_centre_x": initial_centre_x,
+                "initial_centre_y": initial_centre_y,
+                "initial_scale": initial_scale,
+                "owner_centre_x": owner_centre_x,
+                "owner_centre_y": owner_centre_y,
+                "owner_radius": owner_radius,
+                "owner_slope": owner_slope,
+                "owner_temperature": owner_temperature,
+                "owner_pool": owner_pool,
+                "public_centre_x": public_centre_x,
+                "public_centre_y": public_centre_y,
+                "public_radius": public_radius,
+                "public_slope": public_slope,
+                "public_temperature": public_temperature,
+                "public_pool": public_pool,
+                "factions": factions,
+                "initial_points": initial_points,
+                "owner_keep": owner_keep,
+                "public_keep": public_keep,
+                "gmm_components": gmm_components,
+                "gmm_tol": gmm_tol,
+                "p0": p0,
+                "rng": rng,
+            },
+        )
         super().__init__(rng=rng)
-        self.fidelity = check_choice(fidelity, "fidelity", FIDELITIES)
-        self.order = check_choice(order, "order", ORDERS)
-        self.rounds = check_int(rounds, "rounds", 1)
-        self.mix = check_float(mix, "mix", 0.0, 1.0)
-        self.grid_size = check_int(grid_size, "grid_size", 3, MAX_GRID_SIZE)
-        self.low = check_float(low, "low")
-        self.high = check_float(high, "high")
-        if self.high <= self.low:
-            raise InputError("high", high, f"a number > low ({low})")
+        self.fidelity = p.fidelity
+        self.order = p.order
+        self.rounds = p.rounds
+        self.mix = p.mix
+        self.grid_size = p.grid_size
+        self.low = p.low
+        self.high = p.high
         self.owner = CuratorSpec(
-            centre=(check_float(owner_centre_x, "owner_centre_x"),
-                    check_float(owner_centre_y, "owner_centre_y")),
-            radius=check_float(owner_radius, "owner_radius", 0.0, open_minimum=True),
-            slope=check_float(owner_slope, "owner_slope", 0.0, open_minimum=True),
-            temperature=check_float(owner_temperature, "owner_temperature", 0.0, open_minimum=True),
-            pool=check_int(owner_pool, "owner_pool", 1, 100_000),
-        )  # fmt: skip
-        if factions is None:
+            centre=(p.owner_centre_x, p.owner_centre_y),
+            radius=p.owner_radius,
+            slope=p.owner_slope,
+            temperature=p.owner_temperature,
+            pool=p.owner_pool,
+        )
+        if p.factions is None:
             self.factions: tuple[FactionSpec, ...] = (
                 FactionSpec(
                     name="public",
-                    centre=(check_float(public_centre_x, "public_centre_x"),
-                            check_float(public_centre_y, "public_centre_y")),
-                    radius=check_float(public_radius, "public_radius", 0.0, open_minimum=True),
-                    slope=check_float(public_slope, "public_slope", 0.0, open_minimum=True),
-                    temperature=check_float(
-                        public_temperature, "public_temperature", 0.0, open_minimum=True
-                    ),
-                    pool=check_int(public_pool, "public_pool", 1, 100_000),
+                    centre=(p.public_centre_x, p.public_centre_y),
+                    radius=p.public_radius,
+                    slope=p.public_slope,
+                    temperature=p.public_temperature,
+                    pool=p.public_pool,
                 ),
-            )  # fmt: skip
+            )
         else:
-            self.factions = check_factions(factions, "factions")
-        self.public_users = check_int(public_users, "public_users", len(self.factions), 100_000)
-        self.initial_points = check_int(initial_points, "initial_points", 1)
-        self.owner_keep = check_int(owner_keep, "owner_keep", 1)
-        self.public_keep = check_int(public_keep, "public_keep", 1)
-        self.gmm_components = check_int(gmm_components, "gmm_components", 1, 100)
-        self.gmm_tol = check_float(gmm_tol, "gmm_tol", 0.0, open_minimum=True)
-        initial = check_choice(initial, "initial", INITIAL_KINDS)
-        initial_centre = (
-            check_float(initial_centre_x, "initial_centre_x"),
-            check_float(initial_centre_y, "initial_centre_y"),
-        )
-        initial_scale = check_float(initial_scale, "initial_scale", 0.0, open_minimum=True)
+            self.factions = tuple(FactionSpec.from_table(f) for f in p.factions)
+        self.public_users = p.public_users
+        self.initial_points = p.initial_points
+        self.owner_keep = p.owner_keep
+        self.public_keep = p.public_keep
+        self.gmm_components = p.gmm_components
+        self.gmm_tol = p.gmm_tol
+        initial = p.initial
+        initial_centre = (p.initial_centre_x, p.initial_centre_y)
+        initial_scale = p.initial_scale
 
         # The output grid, target sets and regimes.
         self.points = grid_points(self.grid_size, self.low, self.high)
