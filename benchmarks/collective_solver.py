@@ -1,8 +1,9 @@
 """Benchmark: the implicit-gradient Stackelberg solver against the notebooks' solver.
 
 Problem (figure 3's, on one population): a random 30 % of the credit users
-form a zero-sum collective (u = ℓ) that shifts one column ('age' as the
-notebooks index it, column 2) by a shared η, |η| ≤ 4; the others report
+form a zero-sum collective (u = ℓ) that shifts one column by a shared η,
+|η| ≤ 4: column 2 of the credit matrix (NumberOfTime30-59DaysPastDueNotWorse,
+the column the notebooks' curve labelled 'age' edits); the others report
 truthfully. The collective's utility is E_{D_h} ℓ(z; A(D_h)) with A the exact
 learner (the platform's argmin).
 

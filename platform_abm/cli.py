@@ -1,26 +1,95 @@
 """The ``platform-abm`` command line: run, reproduce (and the commands added beside them).
 
-Every error the package raises for bad input, missing data or a failed run is
-printed as one line on standard error, with exit code 2 (bad input or missing
-data) or 1 (the run failed), and no results are written.
+Every error reaches the user as one line on standard error, never a traceback
+(``PLATFORM_ABM_DEBUG=1`` prints it too):
+
+* exit code 2: bad input (a scenario value, an option, an output folder that
+  may not be written or a location that cannot be written), or missing data;
+* exit code 1: the run failed (it diverged, an inner solve failed) or its
+  output could not be finished (disk full, I/O error);
+* exit code 130 (Ctrl-C), 143 (SIGTERM) or 129 (SIGHUP): interrupted;
+* exit code 70: an unexpected error inside the package (a bug: please report it).
+
+Results folders are written through :class:`platform_abm.results.OutputFolder`:
+nothing is left behind by a failed or interrupted command, and nothing the
+program did not write is ever deleted (see ``docs/cli.md``).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import signal
 import sys
+import threading
 import time
-from collections.abc import Sequence
+import tomllib
+import traceback
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from platform_abm import __version__
 from platform_abm.errors import InputError, PlatformABMError, SimulationError
 from platform_abm.reproduce import FIGURES, VARIANTS
+from platform_abm.results import (
+    LOCATION_ERRNOS,
+    RUN_FILES,
+    OutputFolder,
+    default_target,
+)
 from platform_abm.scenario import Scenario, load_scenario, read_toml
 
+EXIT_OK = 0
 EXIT_FAILED_RUN = 1
 EXIT_BAD_INPUT = 2
+EXIT_INTERNAL = 70  # EX_SOFTWARE of sysexits.h
+EXIT_INTERRUPTED = 130
+DEBUG_ENV_VAR = "PLATFORM_ABM_DEBUG"
+#: Statuses of a run that produced valid results without converging (exit code 0, a warning).
+UNCONVERGED = ("round-limit", "cycling")
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP received: handled like Ctrl-C, so every clean-up runs.
+
+    Attributes:
+        signum: The signal number (the exit code is 128 + signum).
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _raise_terminated(signum: int, frame: Any) -> None:
+    del frame
+    raise Terminated(signum)
+
+
+@contextlib.contextmanager
+def signals_as_interrupts() -> Iterator[None]:
+    """Turn SIGTERM and SIGHUP into :class:`Terminated` while the block runs (main thread only).
+
+    Python's default for both is to die at once, leaving staging folders and
+    worker processes behind; raised as an exception they unwind like Ctrl-C. A
+    signal that is ignored (``nohup``) stays ignored.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous: dict[int, Any] = {}
+    for name in ("SIGTERM", "SIGHUP"):
+        number = getattr(signal, name, None)
+        if number is None or signal.getsignal(number) is signal.SIG_IGN:
+            continue
+        previous[number] = signal.signal(number, _raise_terminated)
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def _progress(total: int, description: str, enabled: bool) -> Any:
@@ -30,57 +99,102 @@ def _progress(total: int, description: str, enabled: bool) -> Any:
     return tqdm(total=total, desc=description, unit="round", disable=not enabled, leave=False)
 
 
-def run_platform(scenario: Scenario, out_dir: Path, progress: bool = True) -> dict[str, Any]:
-    """Run a platform scenario to convergence or its round limit and write its results.
+def run_platform(
+    scenario: Scenario,
+    out_dir: str | Path,
+    progress: bool = True,
+    *,
+    force: bool = False,
+    field: str = "--out",
+) -> dict[str, Any]:
+    """Run a platform scenario to convergence or its round limit and write its results folder.
+
+    The folder is checked (and its staging folder created) before the model is
+    built, so an output location that cannot be used fails at once; the results
+    replace it only when the run has succeeded (see
+    :class:`~platform_abm.results.OutputFolder` for when a folder is replaced).
 
     Args:
         scenario: The validated scenario.
-        out_dir: Results folder (replaced atomically).
+        out_dir: Results folder.
         progress: Whether to show a progress bar.
+        force: Also write into a non-empty folder without the package's marker
+            (next to its files, deleting nothing).
+        field: How the folder was given (for messages).
 
     Returns:
         The run's summary (as written to ``summary.json``).
 
     Raises:
+        InputError: When the folder may not be written, or for bad input.
         SimulationError: When the run diverges (nothing is written).
     """
     from dataclasses import asdict
 
     from platform_abm.model import STATUS_DIVERGED, PlatformModel
-    from platform_abm.results import drift_figure, write_results
+    from platform_abm.results import drift_figure, write_run_files
 
-    started = time.perf_counter()
-    model = PlatformModel(**scenario.model_params())
-    with _progress(scenario.rounds, scenario.name, progress) as bar:
-        while model.running:
-            model.step()
-            bar.update(1)
-            bar.set_postfix(drift=f"{model.last_drift:.2e}")
-    if model.status == STATUS_DIVERGED:
-        raise SimulationError(model.message)
-    wall = time.perf_counter() - started
-    table = model.results()
-    summary = {
-        "platform_abm_version": __version__,
-        "scenario": asdict(scenario),
-        **model.summary(),
-        "wall_time_s": wall,
-    }
-    agents = model.agent_results()
-    write_results(
-        out_dir,
-        table,
-        summary,
-        {"drift": drift_figure(table, scenario.name)},
-        tables=None if agents is None else {"agents": agents},
+    folder = OutputFolder(
+        out_dir, command="run", name=scenario.name, force=force, field=field, expected=RUN_FILES
     )
+    with folder as staging:
+        started = time.perf_counter()
+        model = PlatformModel(**scenario.model_params())
+        with _progress(scenario.rounds, scenario.name, progress) as bar:
+            while model.running:
+                model.step()
+                bar.update(1)
+                bar.set_postfix(drift=f"{model.last_drift:.2e}")
+        if model.status == STATUS_DIVERGED:
+            raise SimulationError(model.message)
+        wall = time.perf_counter() - started
+        table = model.results()
+        summary = {
+            "platform_abm_version": __version__,
+            "scenario": asdict(scenario),
+            **model.summary(),
+            "wall_time_s": wall,
+        }
+        agents = model.agent_results()
+        write_run_files(
+            staging,
+            table,
+            summary,
+            {"drift": drift_figure(table, scenario.name)},
+            tables=None if agents is None else {"agents": agents},
+        )
     return summary
+
+
+def _status_text(summary: dict[str, Any]) -> str:
+    status = str(summary.get("status", ""))
+    if status == "cycling" and summary.get("cycle_period"):
+        return f"{status} (period {summary['cycle_period']}: did not converge)"
+    if status == "round-limit":
+        return f"{status} (did not converge)"
+    return status
+
+
+def _warn_unconverged(summary: dict[str, Any]) -> None:
+    """A warning on standard error when a run ended without converging."""
+    status = summary.get("status")
+    if status not in UNCONVERGED:
+        return
+    detail = summary.get("message") or (
+        f"the drift was {summary.get('final_drift', float('nan')):.3e} after "
+        f"{summary.get('rounds')} rounds, above run.tolerance"
+    )
+    print(
+        f"platform-abm: warning: the run did not converge (status {status}): {detail}; "
+        "its results are written and report this status",
+        file=sys.stderr,
+    )
 
 
 def _print_table(summary: dict[str, Any], out_dir: Path) -> None:
     """Print the short end-of-run table."""
     rows = [
-        ("status", summary["status"]),
+        ("status", _status_text(summary)),
         ("rounds run", summary["rounds"]),
         ("users", summary["users"]),
         ("final drift", f"{summary['final_drift']:.3e}"),
@@ -105,11 +219,21 @@ def _print_table(summary: dict[str, Any], out_dir: Path) -> None:
     print(f"note: {summary['regime_explanation']}")
 
 
+def _target(out: str | None, output_dir: str | None, name: str) -> tuple[Path, str]:
+    """The results folder of a run and the field it came from (for messages)."""
+    if out is not None:
+        return Path(out), "--out"
+    if output_dir is not None:
+        return Path(output_dir), "output.dir"
+    return default_target(name, field="scenario.name"), "scenario.name"
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     if args.scenario is not None:
+        from platform_abm.batch.families import family_name
+
         document = read_toml(args.scenario)
-        family = document.get("scenario", {}).get("family", "platform")
-        if family == "curation":
+        if family_name(document) == "curation":
             return _run_curation(document, args)
         scenario = load_scenario(args.scenario)
     else:
@@ -123,38 +247,50 @@ def _cmd_run(args: argparse.Namespace) -> int:
         if scenario.source != "csv":
             changes["source"] = "credit"
     scenario = scenario.with_overrides(**changes)
-    out_dir = Path(args.out or scenario.output_dir or Path("results") / scenario.name)
-    summary = run_platform(scenario, out_dir, progress=not args.quiet)
+    out_dir, field = _target(args.out, scenario.output_dir, scenario.name)
+    summary = run_platform(
+        scenario, out_dir, progress=not args.quiet, force=args.force, field=field
+    )
     _print_table(summary, out_dir)
-    return 0
+    _warn_unconverged(summary)
+    return EXIT_OK
 
 
 def _run_curation(document: dict[str, Any], args: argparse.Namespace) -> int:
     from platform_abm.curation.run import run_curation
     from platform_abm.curation.scenario import CurationScenario
-    from platform_abm.results import write_results
+    from platform_abm.results import write_run_files
 
     if args.data is not None:
         raise InputError("--data", args.data, "no data file: curation scenarios generate their own")
     meta = document.setdefault("scenario", {})
     meta.update({k: v for k, v in (("rounds", args.rounds), ("seed", args.seed)) if v is not None})
     scenario = CurationScenario.from_dict(document)
-    started = time.perf_counter()
-    table, summary, figures = run_curation(scenario, progress=not args.quiet)
-    summary = {
-        "platform_abm_version": __version__,
-        **summary,
-        "wall_time_s": time.perf_counter() - started,
-    }
-    out_dir = Path(args.out or scenario.output_dir or Path("results") / scenario.name)
-    write_results(out_dir, table, summary, figures)
+    out_dir, field = _target(args.out, scenario.output_dir, scenario.name)
+    folder = OutputFolder(
+        out_dir,
+        command="run",
+        name=scenario.name,
+        force=args.force,
+        field=field,
+        expected=RUN_FILES,
+    )
+    with folder as staging:
+        started = time.perf_counter()
+        table, summary, figures = run_curation(scenario, progress=not args.quiet)
+        summary = {
+            "platform_abm_version": __version__,
+            **summary,
+            "wall_time_s": time.perf_counter() - started,
+        }
+        write_run_files(staging, table, summary, figures)
     for key in ("status", "regime"):
         if key in summary:
             print(f"{key:<12}  {summary[key]}")
     print(f"{'rounds run':<12}  {len(table)}")
     print(f"{'wall time':<12}  {summary['wall_time_s']:.2f} s")
     print(f"{'results':<12}  {out_dir}")
-    return 0
+    return EXIT_OK
 
 
 #: Options of ``reproduce`` that only some figures take: CLI flag -> keyword of ``run``.
@@ -169,16 +305,38 @@ _FIGURE_OPTIONS = {
 }
 
 
+def reproduction_folder(figure: str, variant: str = "paper", quick: bool = False) -> Path:
+    """The default folder of a reproduction: ``results/<figure>[-notebook][-quick]``.
+
+    Each variant and the quick grid get their own folder, so a quick or
+    notebook run never replaces the (possibly hours long) full paper run.
+
+    Args:
+        figure: Figure name (or ``curation``).
+        variant: ``paper`` or ``notebook``.
+        quick: Whether the reduced grid runs.
+
+    Returns:
+        The relative folder path.
+    """
+    name = figure + ("" if variant == "paper" else f"-{variant}") + ("-quick" if quick else "")
+    return default_target(name, field="figure")
+
+
 def _cmd_reproduce(args: argparse.Namespace) -> int:
-    out_dir = Path(args.out or Path("results") / args.figure)
     if args.figure == "curation":
         if args.data is not None:
             raise InputError("--data", args.data, "no data file: curation generates its own")
         from platform_abm.curation.reproduce import reproduce_curation
 
-        reproduce_curation(out_dir, progress=not args.quiet)
+        out_dir = Path(args.out) if args.out is not None else reproduction_folder("curation")
+        folder = OutputFolder(
+            out_dir, command="reproduce curation", name="curation", force=args.force
+        )
+        with folder as staging:
+            reproduce_curation(staging, progress=not args.quiet)
         print(f"wrote {out_dir}")
-        return 0
+        return EXIT_OK
     from platform_abm.reproduce import figure_module
     from platform_abm.reproduce.summary import format_headlines
 
@@ -194,18 +352,33 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
             takers = [f for f in FIGURES if keyword in figure_module(f).OPTIONS]
             raise InputError(flag, value, f"only with {' or '.join(takers)}, not {args.figure}")
         options[keyword] = value
-    summary = module.run(
-        out_dir,
-        variant=args.variant,
-        seeds=args.seeds,
-        quick=args.quick,
-        data_path=args.data,
-        progress=not args.quiet,
-        **options,
+    out_dir = (
+        Path(args.out)
+        if args.out is not None
+        else reproduction_folder(args.figure, args.variant, args.quick)
     )
+    folder = OutputFolder(
+        out_dir,
+        command=f"reproduce {args.figure}",
+        name=args.figure,
+        force=args.force,
+        expected=("summary.json",),
+    )
+    # The figure module writes into the staging folder; it replaces out_dir only
+    # once run() has returned, so a failed or interrupted reproduction leaves nothing.
+    with folder as staging:
+        summary = module.run(
+            staging,
+            variant=args.variant,
+            seeds=args.seeds,
+            quick=args.quick,
+            data_path=args.data,
+            progress=not args.quiet,
+            **options,
+        )
     print(format_headlines(summary))
     print(f"wrote {out_dir}")
-    return 0
+    return EXIT_OK
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -224,6 +397,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--rounds", type=int, help="override the round limit")
     run.add_argument("--seed", type=int, help="override the seed")
     run.add_argument("--out", help="results folder (default: results/<scenario name>)")
+    run.add_argument(
+        "--force",
+        action="store_true",
+        help="also write into a non-empty folder platform-abm did not write (adds the "
+        "results next to its files; never deletes or overwrites them)",
+    )
     run.add_argument("--data", help="the Kaggle credit CSV/ZIP (or the scenario's CSV)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(handler=_cmd_run)
@@ -275,7 +454,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--mixture", choices=["agents", "expected"], help="fig1: how levels are assigned"
     )
     reproduce.add_argument("--data", help="the Kaggle credit CSV/ZIP")
-    reproduce.add_argument("--out", help="output folder (default: results/<figure>)")
+    reproduce.add_argument(
+        "--out", help="output folder (default: results/<figure>[-notebook][-quick])"
+    )
+    reproduce.add_argument(
+        "--force",
+        action="store_true",
+        help="also write into a non-empty folder platform-abm did not write (never deletes "
+        "or overwrites its files)",
+    )
     reproduce.add_argument("--quiet", action="store_true", help="no progress bar")
     reproduce.set_defaults(handler=_cmd_reproduce)
 
@@ -287,6 +474,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split())
+
+
+def _error(message: object) -> None:
+    print(f"platform-abm: error: {_one_line(message)}", file=sys.stderr)
+
+
+def _os_error(exc: OSError) -> int:
+    """One line for a file-system error; exit 2 when the location cannot be used, else 1."""
+    where = exc.filename if exc.filename is not None else ""
+    reason = exc.strerror or _one_line(exc) or type(exc).__name__
+    code = EXIT_BAD_INPUT if exc.errno in LOCATION_ERRNOS else EXIT_FAILED_RUN
+    hint = (
+        "choose another location (--out)"
+        if code == EXIT_BAD_INPUT
+        else "nothing was replaced; free space or fix the device and run again"
+    )
+    _error(f"{where}: {reason} ({hint})" if where else f"{reason} ({hint})")
+    return code
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``platform-abm`` console script.
 
@@ -294,20 +503,53 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv: Arguments (default: ``sys.argv[1:]``).
 
     Returns:
-        The exit code.
+        The exit code (see the module docstring).
     """
     args = build_parser().parse_args(argv)
-    try:
-        return int(args.handler(args))
-    except SimulationError as exc:
-        print(f"platform-abm: error: {exc}", file=sys.stderr)
+    debug = os.environ.get(DEBUG_ENV_VAR, "") not in ("", "0")
+    with signals_as_interrupts():
+        try:
+            return int(args.handler(args))
+        except KeyboardInterrupt as exc:
+            signum = getattr(exc, "signum", signal.SIGINT)
+            name = "interrupted" if signum == signal.SIGINT else f"stopped by {exc}"
+            print(f"platform-abm: {name} (no results folder is left half-written)", file=sys.stderr)
+            return 128 + int(signum)
+        except BaseException as exc:
+            if debug and not isinstance(exc, SystemExit):
+                traceback.print_exc()
+            return _exit_code(exc)
+
+
+def _exit_code(exc: BaseException) -> int:
+    """Report a caught exception in one line and return its exit code."""
+    if isinstance(exc, SystemExit):
+        raise exc
+    if isinstance(exc, SimulationError):
+        _error(exc)
         return EXIT_FAILED_RUN
-    except PlatformABMError as exc:
-        print(f"platform-abm: error: {exc}", file=sys.stderr)
+    if isinstance(exc, PlatformABMError):
+        _error(exc)
         return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        print("platform-abm: interrupted; nothing was written", file=sys.stderr)
-        return 130
+    if isinstance(exc, BrokenPipeError):  # the reader of our output went away (| head)
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILED_RUN
+    if isinstance(exc, OSError):
+        return _os_error(exc)
+    if isinstance(exc, tomllib.TOMLDecodeError | UnicodeDecodeError):
+        _error(f"a file could not be read: {exc}")
+        return EXIT_BAD_INPUT
+    if isinstance(exc, MemoryError):
+        _error("out of memory (try a smaller population or fewer workers)")
+        return EXIT_FAILED_RUN
+    if isinstance(exc, Exception):
+        _error(
+            f"internal error: {type(exc).__name__}: {exc} (this is a bug in platform-abm; "
+            f"rerun with {DEBUG_ENV_VAR}=1 for the traceback and report it)"
+        )
+        return EXIT_INTERNAL
+    raise exc
 
 
 if __name__ == "__main__":

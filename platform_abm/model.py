@@ -278,7 +278,8 @@ class PlatformModel(mesa.Model):
         # Who is in which group, in the population's own row order.
         self.collective_names: list[str] = []
         self._collective_plans: list[Any] = []
-        groups = self._setup_collectives(collectives, pop, strategic_features)
+        with np.errstate(over="ignore", invalid="ignore"):  # a non-finite plan is refused below
+            groups = self._setup_collectives(collectives, pop, strategic_features)
         taken = np.zeros(pop.n, dtype=bool)
         for members in groups:
             taken[members] = True
@@ -331,7 +332,13 @@ class PlatformModel(mesa.Model):
         add_users(self, n)
 
         if theta0 is None:
-            theta0 = self.learner.fit(self.X_base, self.y).coef_
+            with np.errstate(over="ignore", invalid="ignore"):
+                theta0 = self.learner.fit(self.X_base, self.y).coef_
+            if not np.all(np.isfinite(theta0)):
+                raise SimulationError(
+                    "the learner's fit on the users' true features is not finite "
+                    "(a step size too large for the data?)"
+                )
         else:
             theta0 = self._check_theta0(theta0, pop.d)
         self.theta0 = np.array(theta0, dtype=float)
@@ -343,7 +350,8 @@ class PlatformModel(mesa.Model):
         self.message = ""
         self.cycle_period: int | None = None
         self.last_drift = float("nan")
-        self.stable_point = self._stable_point()
+        with np.errstate(over="ignore", invalid="ignore"):
+            self.stable_point = self._stable_point()
         self.round_record: dict[str, float] = {}
         sample = self._agent_sample(p.agent_sample)
         agent_reporters = p.agent_reporters
@@ -559,7 +567,9 @@ class PlatformModel(mesa.Model):
         BLAS runs single-threaded during the round: its passes over the data are
         bound by memory bandwidth (see :func:`~platform_abm.learners.single_threaded_blas`).
         """
-        with single_threaded_blas():
+        # A diverging learner may overflow on its way to non-finite parameters; the round
+        # reports that as divergence (status "diverged") instead of warning on the way.
+        with single_threaded_blas(), np.errstate(over="ignore", invalid="ignore"):
             self._round()
 
     def _round(self) -> None:

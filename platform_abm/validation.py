@@ -610,3 +610,13 @@ ROUNDS = integer(ge=1, le=MAX_ROUNDS)
 """A round limit."""
 PATH = text(min_length=1, allowed="a file path")
 """A file or folder path."""
+
+MAGNITUDE = 1e6
+"""Largest magnitude of a free real setting (a coordinate, a strategy parameter, a scale).
+
+Beyond it the models' arithmetic (squared distances, scores x·θ, exponentials)
+overflows double precision long before the results could mean anything."""
+REAL = number(ge=-MAGNITUDE, le=MAGNITUDE, allowed="a finite number from -1e6 to 1e6")
+"""A free real number, bounded in magnitude by :data:`MAGNITUDE`."""
+SCALE = number(ge=1 / MAGNITUDE, le=MAGNITUDE, allowed="a finite number from 1e-6 to 1e6")
+"""A positive scale (a length, a temperature, a weight), within six orders of magnitude of 1."""

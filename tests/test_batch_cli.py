@@ -75,7 +75,7 @@ def test_rerunning_the_command_runs_nothing_again(swept, capsys):
     assert main(["sweep", str(scenario), "--out", str(out), "--backend", "serial", "--quiet"]) == 0
     printed = capsys.readouterr().out
     assert "tiny: 4 points x 3 seeds = 12 runs" in printed
-    assert "12 (12 already done, 0 run now)" in printed and "failed     0" in printed
+    assert "12 (12 completed before this command, 0 run now)" in printed and "failed     0" in printed
     assert sorted(p.name for p in (out / RUNS_DIR).iterdir()) == files
     assert len((out / JOURNAL_FILE).read_text().splitlines()) == 12
 
@@ -90,7 +90,7 @@ def test_a_torn_journal_and_an_unjournalled_run_file_are_recovered(swept, capsys
     store = SweepStore.read(out)
     assert len(store.done_keys()) == 12
     assert main(["sweep", str(scenario), "--out", str(out), "--backend", "serial", "--quiet"]) == 0
-    assert "12 (12 already done, 0 run now)" in capsys.readouterr().out
+    assert "12 (12 completed before this command, 0 run now)" in capsys.readouterr().out
     assert not list((out / RUNS_DIR).glob(".*"))
     lines = journal.read_text().splitlines()
     assert lines[len(lines) - 2] == '{"key": "abc", "sta'  # the torn line stays torn
@@ -100,12 +100,13 @@ def test_a_torn_journal_and_an_unjournalled_run_file_are_recovered(swept, capsys
 
 def test_a_second_sweep_cannot_write_to_a_folder_in_use(swept, capsys):
     scenario, out = swept
+    meta = json.loads((out / "sweep.json").read_text())
     holder = SweepStore.open(
         out,
-        fingerprint=json.loads((out / "sweep.json").read_text())["fingerprint"],
+        fingerprint=meta["fingerprint"],
         family="platform",
-        scenario={},
-        sweep={},
+        scenario=meta["scenario"],
+        sweep=meta["sweep"],
     )
     try:
         code = main(["sweep", str(scenario), "--out", str(out), "--backend", "serial", "--quiet"])

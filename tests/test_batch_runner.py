@@ -355,7 +355,7 @@ def test_a_failing_run_is_recorded_and_retried_with_retry_failed(tmp_path, capsy
     )
     printed = capsys.readouterr().out
     assert code == 0, printed
-    assert "4 (2 already done, 2 run now)" in printed
+    assert "4 (2 completed before this command, 2 run now)" in printed
     after = _run_files(out)
     assert {name: after[name] for name in done_before} == done_before
     table = load_results(out)
@@ -375,16 +375,34 @@ def test_failed_runs_make_the_command_exit_1_and_list_them(tmp_path, capsys):
     assert printed.count("failed run ") == 2 and "--retry-failed" in printed
 
 
-def test_extending_the_sweep_reuses_completed_runs(tmp_path):
+def test_a_different_sweep_is_refused_naming_what_differs(tmp_path):
+    # Today's code merged a sweep with more seeds or other values into the folder.
     scenario = _write(tmp_path, SMALL.replace("seeds = 2", "seeds = 1"))
     out = tmp_path / "out"
     first = execute_sweep(scenario, out, backend="serial", progress=False)
     assert first.executed == 4
-    scenario.write_text(SMALL)
-    second = execute_sweep(scenario, out, backend="serial", progress=False)
-    assert second.skipped == 4 and second.executed == 4
-    reference = run_sweep(scenario, tmp_path / "ref", backend="serial", progress=False)
-    pd.testing.assert_frame_equal(second.table, reference, check_exact=True)
+    before = {p.name: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    for text, differs in (
+        (SMALL, "sweep.seeds: [0] → [0,1]"),
+        (
+            SMALL.replace("seeds = 2", "seeds = 1").replace("[0.2, 0.6]", "[0.2, 0.7]"),
+            "sweep.parameters.users.epsilon: [0.2,0.6] → [0.2,0.7]",
+        ),
+        (
+            SMALL.replace("seeds = 2", "seeds = 1").replace("n = 300", "n = 301"),
+            "population.n: 300 → 301",
+        ),
+    ):
+        scenario.write_text(text)
+        with pytest.raises(InputError, match="different sweep") as info:
+            execute_sweep(scenario, out, backend="serial", progress=False)
+        assert differs in info.value.allowed
+        after = {p.name: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+        assert after == before  # nothing merged, nothing rewritten
+    scenario.write_text(SMALL.replace("seeds = 2", "seeds = 1"))  # the same sweep resumes
+    again = execute_sweep(scenario, out, backend="serial", progress=False)
+    assert again.skipped == 4 and again.executed == 0
+    pd.testing.assert_frame_equal(again.table, first.table, check_exact=True)
 
 
 def test_a_different_base_scenario_cannot_reuse_the_folder(tmp_path):

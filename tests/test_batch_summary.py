@@ -36,7 +36,8 @@ def _table():
 
 def test_mean_std_and_t_interval_per_point():
     summary = aggregate(_table()).set_index(["users.epsilon", "metric"])
-    assert list(summary.columns) == ["n", "mean", "std", "ci_low", "ci_high"]
+    assert list(summary.columns) == ["n", "n_diverged", "mean", "std", "ci_low", "ci_high"]
+    assert (summary["n_diverged"] == 0).all()
     row = summary.loc[(0.5, "utility")]
     assert row["n"] == 3 and row["mean"] == 2.0 and row["std"] == 1.0
     half = T_975_2 / math.sqrt(3)
@@ -49,6 +50,33 @@ def test_mean_std_and_t_interval_per_point():
     assert summary.index.get_level_values("metric").unique().tolist() == ["utility", "accuracy"]
     narrower = aggregate(_table(), metrics=["utility"], level=0.9).iloc[0]
     assert narrower["ci_high"] == pytest.approx(2.0 + T_950_2 / math.sqrt(3), rel=1e-12)
+
+
+def test_diverged_runs_are_left_out_of_the_means_and_counted_per_point():
+    table = _table()
+    diverged = pd.DataFrame(
+        {
+            "run_key": ["f", "g", "h"],
+            "replicate": [3, 0, 1],
+            "seed": [15, 16, 17],
+            "status": ["diverged"] * 3,
+            "users.epsilon": [0.5, 2.0, 2.0],
+            # a value recorded before it diverged: it must not reach the mean
+            "utility": [100.0, np.nan, np.nan],
+            "accuracy": [0.1, np.nan, np.nan],
+        }
+    )
+    mixed = pd.concat([table, diverged], ignore_index=True)
+    mixed.attrs["parameters"] = ["users.epsilon"]
+    summary = aggregate(mixed).set_index(["users.epsilon", "metric"])
+    row = summary.loc[(0.5, "utility")]
+    assert row["n"] == 3 and row["mean"] == 2.0 and row["n_diverged"] == 1  # not 26.75
+    assert summary.loc[(1.0, "utility"), "n_diverged"] == 0
+    everyone = summary.loc[(2.0, "utility")]  # a point whose runs all diverged
+    assert everyone["n"] == 0 and everyone["n_diverged"] == 2 and np.isnan(everyone["mean"])
+    # Given separately (as a results folder gives them), the same counts.
+    apart = aggregate(table, diverged=diverged[["run_key", "users.epsilon"]])
+    pd.testing.assert_frame_equal(apart, summary.reset_index(), check_like=True)
 
 
 def test_per_round_tables_group_by_round_too():

@@ -7,9 +7,12 @@ also available on their own as ``python -m platform_abm.batch``.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 from typing import Any
+
+from platform_abm.errors import InputError
 
 EXIT_OK = 0
 EXIT_FAILED_RUNS = 1
@@ -17,12 +20,41 @@ EXIT_INTERRUPTED = 130
 SHOWN_FAILURES = 5
 
 
+def _sweep_folder(args: argparse.Namespace, plan: Any) -> tuple[Path, str]:
+    from platform_abm.results import RESULTS_ROOT, default_target
+
+    if args.out is not None:
+        return Path(args.out), "--out"
+    if plan.output_dir is not None:
+        return Path(plan.output_dir), "output.dir"
+    return default_target(plan.name, under=Path(RESULTS_ROOT) / "sweeps", field="scenario.name"), (
+        "scenario.name"
+    )
+
+
+def _interrupted(exc: KeyboardInterrupt, plan: Any, out: Path) -> int:
+    from platform_abm.batch.store import COMPLETED_STATES, META_FILE, SweepStore
+
+    signum = int(getattr(exc, "signum", signal.SIGINT))
+    what = "interrupted" if signum == signal.SIGINT else f"stopped by {exc}"
+    if not (out / META_FILE).is_file():
+        print(f"platform-abm: {what} before any run started; nothing was written", file=sys.stderr)
+        return 128 + signum
+    store = SweepStore.read(out)
+    saved = sum(store.state(run.key) in COMPLETED_STATES for run in plan.runs)
+    print(
+        f"platform-abm: {what}; {saved} of {len(plan.runs)} runs are saved in {out}; "
+        "run the same command again to resume",
+        file=sys.stderr,
+    )
+    return 128 + signum
+
+
 def _cmd_sweep(args: argparse.Namespace) -> int:
     from platform_abm.batch.runner import execute_sweep, plan_sweep
-    from platform_abm.batch.store import STATE_DONE, SweepStore
 
     plan = plan_sweep(args.scenario)
-    out = Path(args.out or plan.output_dir or Path("results") / "sweeps" / plan.name)
+    out, field = _sweep_folder(args, plan)
     try:
         report = execute_sweep(
             plan,
@@ -32,37 +64,60 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
             address=args.address,
             retry_failed=args.retry_failed,
             progress=not args.quiet,
+            out_field=field,
         )
-    except KeyboardInterrupt:
-        store = SweepStore.read(out)
-        saved = sum(store.state(run.key) == STATE_DONE for run in plan.runs)
-        print(
-            f"platform-abm: interrupted; {saved} of {len(plan.runs)} runs are saved in {out}; "
-            "run the same command again to resume",
-            file=sys.stderr,
-        )
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as exc:
+        return _interrupted(exc, plan, out)
     points = plan.spec.n_points
     replicates = len(plan.spec.replicates)
     rows = [
         ("sweep", f"{plan.name}: {points} points x {replicates} seeds = {report.total} runs"),
-        ("done", f"{report.done} ({report.skipped} already done, {report.executed} run now)"),
-        ("failed", str(len(report.failed))),
+        (
+            "done",
+            f"{report.done} ({report.skipped} completed before this command, "
+            f"{report.executed} run now)",
+        ),
+    ]
+    if report.diverged:
+        rows.append(
+            ("diverged", f"{len(report.diverged)} (stored; left out of the table and means)")
+        )
+    rows.append(("failed", str(len(report.failed))))
+    if report.lost:
+        rows.append(("lost", f"{len(report.lost)} (to the infrastructure; run again to redo them)"))
+    rows += [
         ("wall time", f"{report.wall_time_s:.2f} s"),
         ("results", str(report.out_dir)),
     ]
     width = max(len(name) for name, _ in rows)
     for name, value in rows:
         print(f"{name:<{width}}  {value}")
-    if report.failed:
-        for key, error in list(report.failed.items())[:SHOWN_FAILURES]:
-            print(f"failed run {key}: {error}")
-        more = len(report.failed) - SHOWN_FAILURES
+    if report.diverged:
+        key, message = next(iter(report.diverged.items()))
+        print(f"diverged run {key}: {message}")
+    for kind, runs in (("failed", report.failed), ("lost", report.lost)):
+        for key, error in list(runs.items())[:SHOWN_FAILURES]:
+            print(f"{kind} run {key}: {error}")
+        more = len(runs) - SHOWN_FAILURES
         if more > 0:
             print(f"... and {more} more (see {report.out_dir / 'manifest.parquet'})")
-        print("re-run them with: platform-abm sweep SCENARIO --retry-failed")
-        return EXIT_FAILED_RUNS
-    return EXIT_OK
+    if report.lost:
+        print("runs lost to the infrastructure run again with the same command")
+    if report.failed:
+        print("re-run the failed runs with: platform-abm sweep SCENARIO --retry-failed")
+    return EXIT_FAILED_RUNS if report.failed or report.lost else EXIT_OK
+
+
+def _output_file(value: str | None, default: Path, suffix: str, option: str) -> Path:
+    """The file an ``--out`` option names: with the right suffix, not a folder."""
+    if value is None:
+        return default
+    out = Path(value).expanduser()
+    if out.suffix.lower() != suffix:
+        raise InputError(option, value, f"a {suffix} file name")
+    if out.is_dir():
+        raise InputError(option, value, f"a {suffix} file name (this is a folder)")
+    return out
 
 
 def _cmd_aggregate(args: argparse.Namespace) -> int:
@@ -70,21 +125,30 @@ def _cmd_aggregate(args: argparse.Namespace) -> int:
 
     from platform_abm.batch.plot import resolve_column
     from platform_abm.batch.runner import load_results
+    from platform_abm.batch.store import SweepStore
     from platform_abm.batch.summary import aggregate
     from platform_abm.results import save_table
 
+    out = _output_file(args.out, Path(args.results) / "aggregate.csv", ".csv", "--out")
     table = load_results(args.results)
+    diverged = SweepStore.read(args.results).diverged_table()
     by = [resolve_column(table, name, "--by") for name in args.by] if args.by else None
     metrics = (
         [resolve_column(table, name, "--metrics") for name in args.metrics]
         if args.metrics
         else None
     )
-    summary = aggregate(table, by=by, metrics=metrics, level=args.level)
-    out = Path(args.out) if args.out else Path(args.results) / "aggregate.csv"
+    summary = aggregate(table, by=by, metrics=metrics, level=args.level, diverged=diverged)
     save_table(summary, out)
     with pd.option_context("display.width", 160, "display.max_columns", 20):
         print(summary.to_string(index=False, max_rows=args.max_rows))
+    if len(diverged):
+        names = [n for n in diverged.attrs.get("parameters", []) if n in diverged]
+        points = len(diverged.drop_duplicates(names)) if names else 1
+        print(
+            f"left out {len(diverged)} diverged runs (at {points} parameter points) from the "
+            "means: see the n_diverged column"
+        )
     print(f"wrote {out}")
     return EXIT_OK
 
@@ -92,9 +156,8 @@ def _cmd_aggregate(args: argparse.Namespace) -> int:
 def _cmd_plot(args: argparse.Namespace) -> int:
     from platform_abm.batch.plot import plot_sweep
 
-    path = plot_sweep(
-        args.results, args.x, args.y, args.hue, args.out, args.level, args.logx, args.logy
-    )
+    out = None if args.out is None else _output_file(args.out, Path(), ".png", "--out")
+    path = plot_sweep(args.results, args.x, args.y, args.hue, out, args.level, args.logx, args.logy)
     print(f"wrote {path}")
     return EXIT_OK
 
@@ -112,7 +175,8 @@ def add_commands(subparsers: Any) -> None:
         help="run a parameter sweep (resumable)",
         description="Run every point and seed of a scenario's [sweep] table into a results "
         "folder (one Parquet file per run). Re-running the same command resumes: completed "
-        "runs are skipped.",
+        "runs are skipped, runs lost to the infrastructure run again. A folder holding a "
+        "different sweep is refused.",
     )
     sweep.add_argument("scenario", help="scenario TOML file with a [sweep] table")
     sweep.add_argument("--out", help="results folder (default: results/sweeps/<scenario name>)")
@@ -124,7 +188,9 @@ def add_commands(subparsers: Any) -> None:
     )
     sweep.add_argument("--address", help="Dask scheduler (tcp://HOST:PORT) or Ray address")
     sweep.add_argument(
-        "--retry-failed", action="store_true", help="also run again the runs that failed"
+        "--retry-failed",
+        action="store_true",
+        help="also run again the runs that raised an error (lost runs always run again)",
     )
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
     sweep.set_defaults(handler=_cmd_sweep)

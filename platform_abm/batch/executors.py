@@ -16,9 +16,15 @@ Backends:
   ``spawn`` start method (safe with threads; like every spawn-based pool, a
   script calling it must guard its entry point with
   ``if __name__ == "__main__":``). Worker processes ignore SIGINT: Ctrl-C
-  reaches the driver, which stops the pool and terminates its workers.
+  reaches the driver, which stops the pool and terminates its workers. They
+  also end when the driver dies without cleaning up (SIGKILL, a crash): on
+  Linux the kernel sends them SIGKILL when the driver's thread that started
+  them ends (``PR_SET_PDEATHSIG``); elsewhere, or for pools started from
+  another thread, a watcher thread in each worker exits it within
+  :data:`PARENT_POLL_S` seconds of its parent's death.
 * ``dask``: a ``distributed.Client`` connected to ``address``
-  (``tcp://HOST:PORT``), or to a new ``LocalCluster`` of ``workers``
+  (``tcp://HOST:PORT``, given up after :data:`CONNECT_TIMEOUT_S` seconds), or
+  to a new ``LocalCluster`` of ``workers``
   single-threaded worker processes on 127.0.0.1 when no address is given
   (started without Dask's ``MALLOC_TRIM_THRESHOLD_``, see :func:`_worker_environ`,
   and with its dashboard diagnostics off or slowed down; an existing cluster
@@ -29,8 +35,13 @@ Backends:
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
+import os
 import signal
+import sys
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -43,6 +54,10 @@ BACKENDS = ("serial", "local", "dask", "ray")
 MAX_WORKERS = 4096
 IN_FLIGHT_PER_WORKER = 2
 JOIN_TIMEOUT_S = 5.0
+PARENT_POLL_S = 0.5
+CONNECT_TIMEOUT_S = 20.0
+"""How long to try to reach a Dask scheduler before giving up."""
+_PR_SET_PDEATHSIG = 1
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -93,9 +108,37 @@ class SerialBackend:
             yield task, fn(task), None
 
 
-def _ignore_sigint() -> None:
-    """Worker initialiser: Ctrl-C is the driver's to handle."""
+def _exit_with_parent(parent: int, kernel_signal: bool) -> None:
+    """Make this process end when its parent ``parent`` does.
+
+    Args:
+        parent: The parent's process id.
+        kernel_signal: Ask Linux for SIGKILL on the parent thread's death
+            (only right when the pool was started from the main thread).
+    """
+    if kernel_signal and sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            armed = libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0) == 0
+        except (OSError, AttributeError):
+            armed = False
+        if armed:
+            if os.getppid() != parent:  # it died before the request took effect
+                os._exit(1)
+            return
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL_S)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="platform-abm-parent-watch", daemon=True).start()
+
+
+def _init_worker(parent: int, kernel_signal: bool) -> None:
+    """Worker initialiser: Ctrl-C is the driver's to handle, and the driver's death ends it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _exit_with_parent(parent, kernel_signal)
 
 
 class ProcessBackend:
@@ -112,10 +155,12 @@ class ProcessBackend:
         self._pool: ProcessPoolExecutor | None = None
 
     def _new_pool(self) -> ProcessPoolExecutor:
+        main = threading.current_thread() is threading.main_thread()
         return ProcessPoolExecutor(
             max_workers=self.workers,
             mp_context=multiprocessing.get_context("spawn"),
-            initializer=_ignore_sigint,
+            initializer=_init_worker,
+            initargs=(os.getpid(), main),
         )
 
     def __enter__(self) -> ProcessBackend:
@@ -246,12 +291,16 @@ class DaskBackend:
                     )
                 self._client = Client(self._cluster, set_as_default=False)
             else:
-                self._client = Client(self.address, set_as_default=False, timeout="30s")
+                self._client = Client(
+                    self.address, set_as_default=False, timeout=f"{CONNECT_TIMEOUT_S}s"
+                )
                 self.workers = max(1, sum(self._client.nthreads().values()))
-        except OSError as exc:
+        except (OSError, ValueError, TypeError) as exc:
             self.__exit__(None, None, None)
             raise InputError(
-                "address", self.address, f"the address of a reachable Dask scheduler ({exc})"
+                "address",
+                self.address,
+                f"the address of a reachable Dask scheduler ({describe_error(exc)})",
             ) from None
         return self
 
@@ -327,7 +376,14 @@ class RayBackend:
                 options["num_cpus"] = self.workers
             else:
                 options["address"] = self.address
-            ray.init(**options)
+            try:
+                ray.init(**options)
+            except (OSError, ValueError, RuntimeError) as exc:
+                raise InputError(
+                    "address",
+                    self.address,
+                    f"the address of a reachable Ray cluster ({describe_error(exc)})",
+                ) from None
             self._started = True
         if self.address is not None:
             self.workers = max(1, int(ray.cluster_resources().get("CPU", 1)))

@@ -4,7 +4,8 @@ Each line is the mean over the runs of each point, with its confidence interval
 shaded (see :mod:`platform_abm.batch.summary`). When the table holds every
 round and ``x`` is not ``round``, each run contributes its last round.
 Parameters that vary but are neither ``x`` nor ``hue`` are pooled, and the
-title says so.
+title says so. Diverged runs are left out of the means, and the title says how
+many were.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from platform_abm.batch.summary import aggregate, per_round
+from platform_abm.batch.summary import aggregate, per_round, split_diverged
 from platform_abm.errors import InputError
 from platform_abm.results import save_figure
 
@@ -58,6 +59,7 @@ def sweep_figure(
     level: float = 0.95,
     logx: bool = False,
     logy: bool = False,
+    diverged: pd.DataFrame | None = None,
 ) -> Figure:
     """Draw ``y`` against ``x`` (one line per ``hue`` value) with confidence bands.
 
@@ -69,6 +71,8 @@ def sweep_figure(
         level: Confidence level of the bands.
         logx: Logarithmic horizontal axis.
         logy: Logarithmic vertical axis.
+        diverged: Diverged runs beyond those the table marks (see
+            :func:`~platform_abm.batch.summary.aggregate`), counted in the title.
 
     Returns:
         The figure.
@@ -84,7 +88,9 @@ def sweep_figure(
     if per_round(table) and x != "round":
         table = table.groupby("run_key", sort=False).tail(1)
     by = [x] if hue is None else [hue, x]
-    summary = aggregate(table, by=by, metrics=[y], level=level)
+    summary = aggregate(table, by=by, metrics=[y], level=level, diverged=diverged)
+    summary = summary[summary["n"] > 0]  # a point whose runs all diverged has no mean
+    left_out = len(split_diverged(table, diverged)[1])
     numeric_x = pd.api.types.is_numeric_dtype(table[x])
     categories = sorted(table[x].dropna().unique().tolist(), key=str)
     figure = Figure(figsize=(6.4, 4.4))
@@ -113,6 +119,8 @@ def sweep_figure(
     title = f"{y} vs {x}"
     if pooled:
         title += f"\n(pooled over {', '.join(pooled)})"
+    if left_out:
+        title += f"\n({left_out} diverged runs left out)"
     axes.set_title(title, fontsize=10)
     axes.grid(True, alpha=0.3)
     if hue is not None:
@@ -149,17 +157,21 @@ def plot_sweep(
     Raises:
         InputError: For unknown columns, or a table given without ``out``.
     """
+    diverged = None
     if isinstance(results, pd.DataFrame):
         if out is None:
             raise InputError("out", None, "an output file when plotting a table")
         table = results
     else:
-        from platform_abm.batch.runner import load_results
+        from platform_abm.batch.store import SweepStore
 
-        table = load_results(results)
+        store = SweepStore.read(results)
+        table, diverged = store.load_table(), store.diverged_table()
     if table.empty:
-        raise InputError("results", str(results), "a sweep with at least one completed run")
-    figure = sweep_figure(table, x, y, hue, level, logx, logy)
+        raise InputError(
+            "results", str(results), "a sweep with at least one completed, not diverged run"
+        )
+    figure = sweep_figure(table, x, y, hue, level, logx, logy, diverged)
     if out is None:
         stem = f"{_safe(y)}-vs-{_safe(x)}" + (f"-by-{_safe(hue)}" if hue else "")
         out = Path(results) / "plots" / f"{stem}.png"

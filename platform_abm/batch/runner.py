@@ -10,9 +10,17 @@ backend, the number of workers or the order in which runs finish.
 Each finished run is written to the results folder at once
 (:mod:`platform_abm.batch.store`); re-running the same sweep into the same
 folder skips the runs already done, so a killed sweep resumes where it stopped.
-A run that raises is recorded as failed with its error and the sweep goes on;
-``retry_failed=True`` runs those again. A model that ends in its ``diverged``
-state did not fail: it completed with status ``diverged``, which the table keeps.
+A run that raises is recorded as ``failed`` with its error and the sweep goes
+on; ``retry_failed=True`` runs those again. A run the infrastructure lost (its
+worker process died, the pool broke, a Dask worker went away) is recorded as
+``lost`` and the next call runs it again without being asked. A model that ends
+in its ``diverged`` state did not fail: it is stored with state and status
+``diverged`` and left out of the returned table (see
+:meth:`~platform_abm.batch.store.SweepStore.diverged_table`).
+
+Nothing is created before the sweep is validated, the results folder checked
+and the backend started, so a bad scenario, a folder holding another sweep or
+an unreachable cluster leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -32,7 +40,16 @@ from platform_abm.batch.executors import describe_error, make_backend
 from platform_abm.batch.families import family_name, get_family
 from platform_abm.batch.keys import canonical_json, digest
 from platform_abm.batch.spec import RunSpec, SweepSpec, apply_overrides
-from platform_abm.batch.store import FORMAT, STATE_DONE, STATE_FAILED, STATE_PENDING, SweepStore
+from platform_abm.batch.store import (
+    FORMAT,
+    STATE_DIVERGED,
+    STATE_DONE,
+    STATE_FAILED,
+    STATE_LOST,
+    STATE_PENDING,
+    STATUS_DIVERGED,
+    SweepStore,
+)
 from platform_abm.errors import InputError
 from platform_abm.scenario import read_toml
 
@@ -70,11 +87,13 @@ class RunOutcome:
 
     Attributes:
         key: Run key.
-        ok: Whether the run completed.
+        ok: Whether the run completed (diverged runs complete too).
         table: Its rows (None when it failed).
         error: One-line error of a failed run.
         traceback: Full traceback of a failed run.
         wall_time_s: Duration of the attempt.
+        status: The model's final status (``converged``, ``diverged``...).
+        message: The model's final message (why it diverged, its cycle...).
     """
 
     key: str
@@ -83,6 +102,8 @@ class RunOutcome:
     error: str = ""
     traceback: str = ""
     wall_time_s: float = 0.0
+    status: str = ""
+    message: str = ""
 
 
 def execute_run(task: RunTask) -> RunOutcome:
@@ -118,7 +139,14 @@ def execute_run(task: RunTask) -> RunOutcome:
             traceback.format_exc(),
             time.perf_counter() - started,
         )
-    return RunOutcome(task.key, True, rows, wall_time_s=time.perf_counter() - started)
+    return RunOutcome(
+        task.key,
+        True,
+        rows,
+        wall_time_s=time.perf_counter() - started,
+        status=status,
+        message=message,
+    )
 
 
 def _run_rows(table: pd.DataFrame, task: RunTask, status: str, message: str) -> pd.DataFrame:
@@ -132,7 +160,10 @@ def _run_rows(table: pd.DataFrame, task: RunTask, status: str, message: str) -> 
         **dict(task.columns),
     }
     table = table.reset_index(drop=True)
-    if task.record == "last":
+    if status == STATUS_DIVERGED and task.record == "last":
+        # Its last recorded round is not a final state: keep no measurements.
+        table = table.iloc[0:0]
+    elif task.record == "last":
         table = table.iloc[len(table) - 1 :].reset_index(drop=True)
     if table.empty:
         return pd.DataFrame([meta])
@@ -270,13 +301,16 @@ class SweepReport:
     """What a sweep command did.
 
     Attributes:
-        table: Rows of the completed runs of this sweep, sorted by run key then round.
+        table: Rows of the runs of this sweep that completed without diverging,
+            sorted by run key then round.
         out_dir: The results folder.
         total: Runs in the sweep.
-        skipped: Runs already done before this call.
+        skipped: Runs already completed (done or diverged) before this call.
         executed: Runs attempted by this call.
-        done: Runs of this sweep completed (now).
-        failed: Failed runs of this sweep: key → one-line error.
+        done: Runs of this sweep completed without diverging (now).
+        diverged: Runs of this sweep that diverged: key → the model's message.
+        failed: Runs of this sweep that raised: key → one-line error.
+        lost: Runs of this sweep the infrastructure lost: key → what happened.
         wall_time_s: Duration of this call.
         store_time_s: Time spent writing run files and the journal.
     """
@@ -287,7 +321,9 @@ class SweepReport:
     skipped: int
     executed: int
     done: int
+    diverged: dict[str, str] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
+    lost: dict[str, str] = field(default_factory=dict)
     wall_time_s: float = 0.0
     store_time_s: float = 0.0
 
@@ -315,6 +351,8 @@ def execute_sweep(
     retry_failed: bool = False,
     progress: bool = True,
     sweep: Mapping[str, Any] | SweepSpec | None = None,
+    *,
+    out_field: str = "out_dir",
 ) -> SweepReport:
     """Run a sweep into a results folder and report what was done (see :func:`run_sweep`).
 
@@ -325,82 +363,111 @@ def execute_sweep(
         backend: ``serial``, ``local``, ``dask`` or ``ray``.
         workers: Worker processes (``local``; new Dask or Ray clusters).
         address: Dask scheduler or Ray cluster address.
-        retry_failed: Also run again the runs recorded as failed.
+        retry_failed: Also run again the runs recorded as failed (runs recorded
+            as lost, or pending, always run).
         progress: Show a progress bar on standard error.
         sweep: A ``[sweep]`` table or specification replacing the scenario's own.
+        out_field: How ``out_dir`` was given (for messages).
 
     Returns:
         The report; ``report.table`` holds the completed runs' rows.
 
     Raises:
-        InputError: For bad options, an invalid sweep or scenario, or a results
-            folder holding something else.
+        InputError: For bad options, an invalid sweep or scenario, a results
+            folder holding something else or a different sweep, or a cluster
+            address that cannot be reached (nothing is created then).
         KeyboardInterrupt: When interrupted; completed runs stay recorded.
     """
     started = time.perf_counter()
     runner = make_backend(backend, workers, address)
     plan = scenario if isinstance(scenario, SweepPlan) else plan_sweep(scenario, sweep)
-    with SweepStore.open(
-        out_dir,
-        fingerprint=plan.fingerprint,
-        family=plan.family,
-        scenario=plan.base,
-        sweep=plan.spec.to_dict(),
-    ) as store:
-        wanted = {STATE_FAILED} if retry_failed else set()
-        todo = [run for run in plan.runs if store.state(run.key) in {STATE_PENDING, *wanted}]
-        skipped = sum(store.state(run.key) == STATE_DONE for run in plan.runs)
+    identity = {
+        "fingerprint": plan.fingerprint,
+        "family": plan.family,
+        "scenario": plan.base,
+        "sweep": plan.spec.to_dict(),
+        "field": out_field,
+    }
+    SweepStore.check(out_dir, **identity)  # before connecting: refuse early, create nothing
+    with runner, SweepStore.open(out_dir, **identity) as store:
+        wanted = {STATE_PENDING, STATE_LOST} | ({STATE_FAILED} if retry_failed else set())
+        todo = [run for run in plan.runs if store.state(run.key) in wanted]
+        skipped = sum(store.state(run.key) in (STATE_DONE, STATE_DIVERGED) for run in plan.runs)
         executed = 0
         bar = _progress_bar(len(todo), plan.name, progress)
         try:
-            with runner, bar:
+            with bar:
                 if skipped and progress:
                     bar.write(f"{skipped} of {len(plan.runs)} runs already done in {store.root}")
                 tasks = (plan.task(run) for run in todo)
-                done = failed = 0
+                counts = {STATE_DONE: 0, STATE_DIVERGED: 0, STATE_FAILED: 0, STATE_LOST: 0}
                 for task, outcome, error in runner.map_unordered(execute_run, tasks):
                     executed += 1
-                    if outcome is not None and outcome.ok and outcome.table is not None:
-                        store.record_done(
-                            task.key,
-                            outcome.table,
-                            task.replicate,
-                            task.seed,
-                            dict(task.columns),
-                            outcome.wall_time_s,
-                        )
-                        done += 1
-                    else:
-                        store.record_failed(
-                            task.key,
-                            error or (outcome.error if outcome else "unknown error"),
-                            outcome.traceback if outcome else "",
-                            task.replicate,
-                            task.seed,
-                            dict(task.columns),
-                            outcome.wall_time_s if outcome else None,
-                        )
-                        failed += 1
-                    bar.set_postfix(done=done, failed=failed, refresh=False)
+                    counts[_record(store, task, outcome, error)] += 1
+                    bar.set_postfix(
+                        {k: v for k, v in counts.items() if v or k == STATE_DONE}, refresh=False
+                    )
                     bar.update(1)
         finally:
             store.write_manifest(plan.runs)
         keys = [run.key for run in plan.runs]
-        table = store.load_table(keys)
-        failures = {
-            key: store.records[key].error for key in keys if store.state(key) == STATE_FAILED
-        }
+
+        def in_state(state: str) -> dict[str, str]:
+            return {key: store.records[key].error for key in keys if store.state(key) == state}
+
         return SweepReport(
-            table=table,
+            table=store.load_table(keys),
             out_dir=store.root,
             total=len(plan.runs),
             skipped=skipped,
             executed=executed,
             done=sum(store.state(key) == STATE_DONE for key in keys),
-            failed=failures,
+            diverged=in_state(STATE_DIVERGED),
+            failed=in_state(STATE_FAILED),
+            lost=in_state(STATE_LOST),
             wall_time_s=time.perf_counter() - started,
             store_time_s=store.write_seconds,
         )
+
+
+def _record(store: SweepStore, task: RunTask, outcome: RunOutcome | None, error: str | None) -> str:
+    """Store one attempt's outcome and return the run's new state."""
+    columns = dict(task.columns)
+    if error is not None or outcome is None:
+        # The function never returned: the infrastructure lost the run, not the run itself.
+        store.record_failed(
+            task.key,
+            error or "the run's result never came back",
+            "",
+            task.replicate,
+            task.seed,
+            columns,
+            None,
+            state=STATE_LOST,
+        )
+        return STATE_LOST
+    if outcome.ok and outcome.table is not None:
+        diverged = outcome.status == STATUS_DIVERGED
+        store.record_done(
+            task.key,
+            outcome.table,
+            task.replicate,
+            task.seed,
+            columns,
+            outcome.wall_time_s,
+            diverged=outcome.message if diverged else None,
+        )
+        return STATE_DIVERGED if diverged else STATE_DONE
+    store.record_failed(
+        task.key,
+        outcome.error or "unknown error",
+        outcome.traceback,
+        task.replicate,
+        task.seed,
+        columns,
+        outcome.wall_time_s,
+    )
+    return STATE_FAILED
 
 
 def run_sweep(
@@ -416,10 +483,13 @@ def run_sweep(
     """Run a parameter sweep and return its table.
 
     Runs already completed in ``out_dir`` are skipped, so calling it again after
-    an interruption finishes the sweep. Failed runs are recorded (see
-    ``manifest.parquet``) and left out of the table; ``retry_failed=True`` runs
-    them again. With ``backend="local"`` (processes started with ``spawn``), a
-    script must guard its entry point with ``if __name__ == "__main__":``.
+    an interruption finishes the sweep (runs the infrastructure lost run again
+    too). Failed runs are recorded (see ``manifest.parquet``) and left out of
+    the table; ``retry_failed=True`` runs them again. Diverged runs are stored
+    with state ``diverged`` and left out of the table too (read them with
+    ``SweepStore.read(out_dir).diverged_table()``). With ``backend="local"``
+    (processes started with ``spawn``), a script must guard its entry point
+    with ``if __name__ == "__main__":``.
 
     Example::
 
@@ -437,8 +507,8 @@ def run_sweep(
         sweep: A ``[sweep]`` table or specification replacing the scenario's own.
 
     Returns:
-        One row per completed run (``record = "last"``) or per run and round
-        (``record = "rounds"``): ``run_key``, ``replicate``, ``seed``,
+        One row per completed, not diverged run (``record = "last"``) or per
+        such run and round (``record = "rounds"``): ``run_key``, ``replicate``, ``seed``,
         ``status``, ``message``, the parameter columns, then the model's
         columns; sorted by run key, then round.
 
@@ -452,11 +522,13 @@ def run_sweep(
     ).table
 
 
-def load_results(out_dir: str | Path) -> pd.DataFrame:
+def load_results(out_dir: str | Path, include_diverged: bool = False) -> pd.DataFrame:
     """The table of every completed run recorded in a results folder.
 
     Args:
         out_dir: A sweep's results folder.
+        include_diverged: Also the rows of runs that diverged (status
+            ``diverged``; see :meth:`~platform_abm.batch.store.SweepStore.load_table`).
 
     Returns:
         The rows, sorted by run key then round; ``attrs["parameters"]`` names
@@ -465,4 +537,4 @@ def load_results(out_dir: str | Path) -> pd.DataFrame:
     Raises:
         InputError: When the folder holds no sweep.
     """
-    return SweepStore.read(out_dir).load_table()
+    return SweepStore.read(out_dir).load_table(include_diverged=include_diverged)

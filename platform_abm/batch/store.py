@@ -4,9 +4,27 @@ Layout of a results folder::
 
     sweep.json          the sweep: family, fingerprint, base scenario, [sweep] table
     runs/<key>.parquet  one file per completed run (its parameters and collected rows)
-    journal.jsonl       one line per finished attempt: key, done | failed, error, time
-    manifest.parquet    run keys with their state (done | failed | pending), rewritten
-                        at the end of every sweep command
+    journal.jsonl       one line per finished attempt: key, state, error, time
+    manifest.parquet    run keys with their state, rewritten at the end of every
+                        sweep command
+
+A run's state is one of:
+
+* ``done``: it completed (converged, reached its round limit or cycles); its
+  file holds its rows.
+* ``diverged``: it completed with the model's ``diverged`` status; its file
+  holds the rounds it completed before diverging (``record = "rounds"``) or
+  only its key, seed and parameters (``record = "last"``), never NaN stand-ins.
+  Tables leave diverged runs out unless asked for them, and
+  :func:`~platform_abm.batch.summary.aggregate` counts them per point.
+* ``failed``: the run raised an error by itself (a bad data file, a solver
+  failure); re-run only with ``retry_failed``.
+* ``lost``: the infrastructure lost it (its worker process died, the pool
+  broke, a Dask worker went away); the next sweep command runs it again.
+* ``pending``: not run yet.
+
+A folder holds one sweep: the same scenario and ``[sweep]`` table resume it;
+any other sweep is refused, naming what differs.
 
 Every run file is written to a temporary name and renamed into place
 (:func:`platform_abm.results.write_atomic`), so a file under ``runs/`` is always
@@ -21,6 +39,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -34,7 +53,7 @@ import pyarrow.parquet as pq
 from platform_abm import __version__
 from platform_abm.batch.keys import canonical_json, plain
 from platform_abm.errors import InputError
-from platform_abm.results import write_atomic
+from platform_abm.results import protected_reason, write_atomic
 
 FORMAT = 1
 META_FILE = "sweep.json"
@@ -44,8 +63,14 @@ MANIFEST_FILE = "manifest.parquet"
 LOCK_FILE = ".lock"
 META_COLUMNS = ("run_key", "replicate", "seed", "status", "message")
 STATE_DONE = "done"
+STATE_DIVERGED = "diverged"
 STATE_FAILED = "failed"
+STATE_LOST = "lost"
 STATE_PENDING = "pending"
+#: States of runs that have a run file (completed runs, skipped when resuming).
+COMPLETED_STATES = (STATE_DONE, STATE_DIVERGED)
+STATUS_DIVERGED = "diverged"
+SHOWN_DIFFERENCES = 4
 
 
 @dataclass
@@ -54,11 +79,12 @@ class RunRecord:
 
     Attributes:
         key: Run key.
-        state: ``done`` or ``failed``.
+        state: ``done``, ``diverged``, ``failed`` or ``lost``.
         replicate: Replicate number.
         seed: Model seed.
         columns: Parameter cells by column name.
-        error: One-line error of a failed run.
+        error: One-line error of a failed or lost run, or the divergence
+            message of a diverged run.
         traceback: Full traceback of a failed run.
         wall_time_s: Duration of the last attempt (None when unknown).
         attempts: Number of recorded attempts.
@@ -150,6 +176,79 @@ class SweepStore:
 
     # ------------------------------------------------------------ opening
     @classmethod
+    def check(
+        cls,
+        root: str | Path,
+        *,
+        fingerprint: str,
+        family: str,
+        scenario: Mapping[str, Any],
+        sweep: Mapping[str, Any],
+        field: str = "out_dir",
+    ) -> Path:
+        """Check that a folder can receive this sweep, creating nothing.
+
+        Args:
+            root: The results folder.
+            fingerprint: See :meth:`open`.
+            family: Model family.
+            scenario: The base scenario document.
+            sweep: The ``[sweep]`` table.
+            field: How the folder was given (for messages).
+
+        Returns:
+            The folder, resolved.
+
+        Raises:
+            InputError: When the folder is a file or a protected folder (the
+                working directory, a parent of it, home, root, ``results/``),
+                holds something other than a sweep, holds a different sweep
+                (the message says what differs), or cannot be written.
+        """
+        root = Path(root).expanduser().resolve()
+        reason = protected_reason(root)
+        if reason is not None:
+            raise InputError(
+                field, str(root), f"a folder of its own ({root} is {reason}): choose another --out"
+            )
+        if root.exists() and not root.is_dir():
+            raise InputError(field, str(root), "a folder (this is a file): choose another --out")
+        if root.is_dir():
+            if (root / META_FILE).exists():
+                old = read_meta(root)
+                differences = sweep_differences(old, family=family, scenario=scenario, sweep=sweep)
+                if differences or old.get("fingerprint") != fingerprint:
+                    shown = "; ".join(differences[:SHOWN_DIFFERENCES]) or (
+                        "its fingerprint differs: written by another version of platform-abm?"
+                    )
+                    more = len(differences) - SHOWN_DIFFERENCES
+                    shown += f"; and {more} more" if more > 0 else ""
+                    raise InputError(
+                        field,
+                        str(root),
+                        f"a new folder, or one holding this same sweep (it holds a different "
+                        f"sweep: {shown}): choose another --out, or run the sweep it holds",
+                    )
+            else:
+                others = sorted(p.name for p in root.iterdir() if p.name != LOCK_FILE)
+                if others:
+                    shown = ", ".join(repr(n) for n in others[:3])
+                    raise InputError(
+                        field,
+                        str(root),
+                        f"an empty folder or the results of this sweep (it holds {shown}"
+                        f"{' and more' if len(others) > 3 else ''} and no {META_FILE})",
+                    )
+            writable = root
+        else:
+            writable = next(p for p in root.parents if p.exists())
+            if not writable.is_dir():
+                raise InputError(field, str(root), f"a folder path ({writable} is a file)")
+        if not os.access(writable, os.W_OK | os.X_OK):
+            raise InputError(field, str(root), f"a folder you can write to ({writable} is not)")
+        return root
+
+    @classmethod
     def open(
         cls,
         root: str | Path,
@@ -158,6 +257,7 @@ class SweepStore:
         family: str,
         scenario: Mapping[str, Any],
         sweep: Mapping[str, Any],
+        field: str = "out_dir",
     ) -> SweepStore:
         """Open (or create) a results folder for writing, checking it holds the same sweep.
 
@@ -168,39 +268,30 @@ class SweepStore:
             family: Model family.
             scenario: The base scenario document (for ``sweep.json``).
             sweep: The ``[sweep]`` table (for ``sweep.json``).
+            field: How the folder was given (for messages).
 
         Returns:
             The store, locked until :meth:`close`.
 
         Raises:
-            InputError: When the folder is a file, holds something else, holds a
-                different sweep, or another sweep is writing to it.
+            InputError: See :meth:`check`; also when another sweep is writing to it.
         """
-        root = Path(root).expanduser().resolve()
-        if root.exists() and not root.is_dir():
-            raise InputError("out_dir", str(root), "a folder (this is a file)")
+        identity = {
+            "fingerprint": fingerprint,
+            "family": family,
+            "scenario": scenario,
+            "sweep": sweep,
+            "field": field,
+        }
+        root = cls.check(root, **identity)
         root.mkdir(parents=True, exist_ok=True)
         lock = _acquire_lock(root)
         store = cls(root, lock, writable=True)
         try:
+            cls.check(root, **identity)  # again, now that no other sweep can write to it
             meta_path = root / META_FILE
-            if meta_path.exists():
-                old = read_meta(root)
-                if old.get("fingerprint") != fingerprint:
-                    raise InputError(
-                        "out_dir",
-                        str(root),
-                        "a new folder, or one holding the same sweep (its base scenario, "
-                        "family, sweep seed, seed_mode or record differ)",
-                    )
-                names = list(old.get("parameter_names", []))
-            else:
-                others = [p.name for p in root.iterdir() if not p.name.startswith(".")]
-                if others:
-                    raise InputError(
-                        "out_dir", str(root), "an empty folder or the results of this sweep"
-                    )
-                names = []
+            resumed = meta_path.exists()
+            names = list(read_meta(root).get("parameter_names", [])) if resumed else []
             for name in sweep.get("parameters", {}):
                 if name not in names:
                     names.append(name)
@@ -217,9 +308,14 @@ class SweepStore:
             text = json.dumps(store.meta, indent=2, default=str, allow_nan=False)
             write_atomic(meta_path, (text + "\n").encode("utf-8"))
             store.runs_dir.mkdir(exist_ok=True)
-            for folder in (root, store.runs_dir):  # left by writes a crash interrupted
-                for stale in folder.glob(".*.tmp"):
-                    stale.unlink(missing_ok=True)
+            if resumed:
+                for folder in (root, store.runs_dir):  # left by writes a crash interrupted
+                    for stale in folder.glob(".*.parquet.*.tmp"):
+                        stale.unlink(missing_ok=True)
+                    for stale in folder.glob(f".{META_FILE}.*.tmp"):
+                        stale.unlink(missing_ok=True)
+                    for stale in folder.glob(f".{MANIFEST_FILE}.*.tmp"):
+                        stale.unlink(missing_ok=True)
             store._load_records()
             store._journal = (root / JOURNAL_FILE).open("a", encoding="utf-8")
             if _ends_mid_line(root / JOURNAL_FILE):
@@ -293,11 +389,13 @@ class SweepStore:
             if self.runs_dir.is_dir()
             else set()
         )
-        for key in [k for k, r in records.items() if r.state == STATE_DONE and k not in files]:
+        for key in [
+            k for k, r in records.items() if r.state in COMPLETED_STATES and k not in files
+        ]:
             del records[key]  # its file was removed: run it again
         for key in sorted(files):
             record = records.get(key)
-            if record is None or record.state != STATE_DONE:
+            if record is None or record.state not in COMPLETED_STATES:
                 recovered = self._record_from_file(key, record)
                 records[key] = recovered
                 if self._writable:
@@ -305,22 +403,24 @@ class SweepStore:
         self.records = records
 
     def _record_from_file(self, key: str, previous: RunRecord | None) -> RunRecord:
-        """A done record for a run file the journal does not list as done."""
+        """A completed run's record for a run file the journal does not list as completed."""
         first = pq.read_table(self._run_file(key)).slice(0, 1).to_pylist()
         row = first[0] if first else {}
         columns = {name: row[name] for name in self.parameter_names if name in row}
+        diverged = row.get("status") == STATUS_DIVERGED
         return RunRecord(
             key=key,
-            state=STATE_DONE,
+            state=STATE_DIVERGED if diverged else STATE_DONE,
             replicate=row.get("replicate"),
             seed=row.get("seed"),
             columns=columns,
+            error=str(row.get("message") or "") if diverged else "",
             attempts=(previous.attempts + 1) if previous else 1,
             finished_at=_now(),
         )
 
     def state(self, key: str) -> str:
-        """``done``, ``failed`` or ``pending`` for a run key."""
+        """``done``, ``diverged``, ``failed``, ``lost`` or ``pending`` for a run key."""
         record = self.records.get(key)
         return record.state if record is not None else STATE_PENDING
 
@@ -350,6 +450,7 @@ class SweepStore:
         seed: int,
         columns: Mapping[str, Any],
         wall_time_s: float,
+        diverged: str | None = None,
     ) -> None:
         """Write a completed run's table (atomically), then journal it.
 
@@ -360,6 +461,8 @@ class SweepStore:
             seed: Model seed.
             columns: Parameter cells by column name.
             wall_time_s: How long the run took.
+            diverged: The model's message when the run diverged (state
+                ``diverged``); None for a run that completed normally.
         """
         started = time.perf_counter()
         buffer = io.BytesIO()
@@ -368,10 +471,11 @@ class SweepStore:
         previous = self.records.get(key)
         record = RunRecord(
             key,
-            STATE_DONE,
+            STATE_DONE if diverged is None else STATE_DIVERGED,
             replicate,
             seed,
             dict(columns),
+            error=diverged or "",
             wall_time_s=wall_time_s,
             attempts=(previous.attempts + 1) if previous else 1,
             finished_at=_now(),
@@ -390,8 +494,9 @@ class SweepStore:
         seed: int,
         columns: Mapping[str, Any],
         wall_time_s: float | None,
+        state: str = STATE_FAILED,
     ) -> None:
-        """Journal a failed run (its error and traceback).
+        """Journal a run that did not complete (its error and traceback).
 
         Args:
             key: Run key.
@@ -401,11 +506,16 @@ class SweepStore:
             seed: Model seed.
             columns: Parameter cells by column name.
             wall_time_s: How long the attempt took (None when unknown).
+            state: ``failed`` (the run raised by itself: re-run only when
+                asked) or ``lost`` (the infrastructure lost it: the next sweep
+                command runs it again).
         """
+        if state not in (STATE_FAILED, STATE_LOST):
+            raise ValueError(f"state must be {STATE_FAILED!r} or {STATE_LOST!r}, not {state!r}")
         previous = self.records.get(key)
         record = RunRecord(
             key,
-            STATE_FAILED,
+            state,
             replicate,
             seed,
             dict(columns),
@@ -484,32 +594,132 @@ class SweepStore:
 
     # ------------------------------------------------------------ reading
     def done_keys(self) -> list[str]:
-        """Keys of every completed run, sorted."""
+        """Keys of every run completed normally (not diverged), sorted."""
         return sorted(k for k, r in self.records.items() if r.state == STATE_DONE)
 
-    def load_table(self, keys: Sequence[str] | None = None) -> pd.DataFrame:
+    def keys_in(self, state: str) -> list[str]:
+        """Keys of every run in a state, sorted."""
+        return sorted(k for k, r in self.records.items() if r.state == state)
+
+    def load_table(
+        self, keys: Sequence[str] | None = None, include_diverged: bool = False
+    ) -> pd.DataFrame:
         """The rows of completed runs, sorted by run key (then round).
 
         Args:
             keys: Run keys to load (default: every completed run); keys that
-                are not done are skipped.
+                are not completed are skipped.
+            include_diverged: Also load the runs that diverged (their rows have
+                status ``diverged``; with ``record = "last"`` they hold no
+                metric columns, so the merged table has empty cells there).
 
         Returns:
             One table; ``attrs["parameters"]`` lists the parameter columns.
         """
-        wanted = (
-            self.done_keys()
-            if keys is None
-            else sorted(k for k in set(keys) if self.state(k) == STATE_DONE)
-        )
+        states = COMPLETED_STATES if include_diverged else (STATE_DONE,)
+        candidates = self.records if keys is None else set(keys)
+        wanted = sorted(k for k in candidates if self.state(k) in states)
         tables = [pq.read_table(self._run_file(key)) for key in wanted]
         if tables:
             merged = pa.concat_tables(tables, promote_options="permissive")
             frame = merged.replace_schema_metadata(None).to_pandas()
+            if not include_diverged and "status" in frame:  # folders journalled before 'diverged'
+                frame = frame[frame["status"] != STATUS_DIVERGED].reset_index(drop=True)
         else:
             frame = pd.DataFrame(columns=list(META_COLUMNS))
         frame.attrs["parameters"] = [n for n in self.parameter_names if n in frame.columns]
         return frame
+
+    def diverged_table(self, keys: Sequence[str] | None = None) -> pd.DataFrame:
+        """One row per diverged run: key, replicate, seed, message and parameter cells.
+
+        Args:
+            keys: Run keys to consider (default: every recorded run).
+
+        Returns:
+            The table (read from the journal, no run file is opened);
+            ``attrs["parameters"]`` lists the parameter columns.
+        """
+        candidates = self.records if keys is None else set(keys)
+        rows = []
+        for key in sorted(candidates):
+            record = self.records.get(key)
+            if record is None or record.state != STATE_DIVERGED:
+                continue
+            rows.append(
+                {
+                    "run_key": key,
+                    "replicate": record.replicate,
+                    "seed": record.seed,
+                    "status": STATUS_DIVERGED,
+                    "message": record.error,
+                    **record.columns,
+                }
+            )
+        frame = pd.DataFrame(rows, columns=[*META_COLUMNS, *self.parameter_names])
+        frame.attrs["parameters"] = list(self.parameter_names)
+        return frame
+
+
+_ABSENT: Any = object()
+
+
+def _normal(value: Any) -> Any:
+    """A JSON-like value as it reads back from ``sweep.json`` (tuples as lists, dates as text)."""
+    return json.loads(json.dumps(plain(value), default=str))
+
+
+def _flat(value: Any, prefix: str = "") -> dict[str, Any]:
+    """The leaves of a document by dotted path (lists and empty tables are leaves)."""
+    if isinstance(value, Mapping) and value:
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            out.update(_flat(item, f"{prefix}{key}."))
+        return out
+    return {prefix[:-1]: value}
+
+
+def _shown(value: Any, width: int = 60) -> str:
+    if value is _ABSENT:
+        return "(absent)"
+    text = canonical_json(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def sweep_differences(
+    meta: Mapping[str, Any],
+    *,
+    family: str,
+    scenario: Mapping[str, Any],
+    sweep: Mapping[str, Any],
+) -> list[str]:
+    """What differs between the sweep a folder holds and another one, path by path.
+
+    Args:
+        meta: The folder's ``sweep.json``.
+        family: The other sweep's family.
+        scenario: Its base scenario document.
+        sweep: Its ``[sweep]`` table.
+
+    Returns:
+        One ``"path: old → new"`` line per difference (empty when the same).
+    """
+
+    def leaves(family_: Any, scenario_: Any, sweep_: Any) -> dict[str, Any]:
+        flat = {"family": family_, **_flat(_normal(scenario_ or {}))}
+        flat.update({f"sweep.{k}": v for k, v in _flat(_normal(sweep_ or {})).items()})
+        flat.pop("", None)
+        flat.pop("sweep", None)
+        return flat
+
+    old = leaves(meta.get("family"), meta.get("scenario"), meta.get("sweep"))
+    new = leaves(family, scenario, sweep)
+    differences = []
+    for path in sorted(set(old) | set(new)):
+        before, after = old.get(path, _ABSENT), new.get(path, _ABSENT)
+        if before is _ABSENT or after is _ABSENT or canonical_json(before) != canonical_json(after):
+            differences.append(f"{path}: {_shown(before)} → {_shown(after)}")
+    return differences
 
 
 def _uniform(frame: pd.DataFrame) -> pd.DataFrame:

@@ -19,6 +19,8 @@ from pydantic import BeforeValidator, Field, model_validator
 
 from platform_abm.utilities import CallableUtility, Utility
 from platform_abm.validation import (
+    MAGNITUDE,
+    REAL,
     Allowed,
     StrictModel,
     boolean,
@@ -59,10 +61,11 @@ FEATURES = Annotated[
     Allowed("a feature name or index, or a list of them"),
 ]
 NUMBERS = Annotated[
-    sequence(number(), min_length=1, max_length=10_000),
+    sequence(REAL, min_length=1, max_length=10_000),
     BeforeValidator(_one_or_many),
-    Allowed("a finite number or a non-empty list of finite numbers"),
+    Allowed("a number from -1e6 to 1e6, or a non-empty list of them"),
 ]
+POSITIVE = number(gt=0, le=MAGNITUDE, allowed="a finite number > 0 and <= 1e6")
 
 
 class ConditionTable(StrictModel):
@@ -107,7 +110,7 @@ class ShiftStrategy(StrictModel):
     ) = Field("ones", description="direction of the shift")
     shared: boolean() = Field(False, description="one η for all features (else one per feature)")
     eta: NUMBERS | None = Field(None, description="a fixed η (with solver kind 'fixed')")
-    budget: number(gt=0) | None = Field(None, description="largest |η| the solver may choose")
+    budget: POSITIVE | None = Field(None, description="largest |η| the solver may choose")
 
     @model_validator(mode="after")
     def _lengths(self) -> ShiftStrategy:
@@ -135,15 +138,15 @@ class FreeEditStrategy(StrictModel):
         BeforeValidator(_one_or_many),
         Allowed("exactly one feature for free edits"),
     ] = Field(description="the one feature edited")
-    budget: number(gt=0) | None = Field(None, description="largest edit per member")
+    budget: POSITIVE | None = Field(None, description="largest edit per member")
 
 
 class LabelEditStrategy(StrictModel):
     """``strategy`` with ``family = "label-edit"``: members report labels in [low, high]."""
 
     family: Literal["label-edit"] = "label-edit"
-    low: number() | None = Field(None, description="lowest reported label")
-    high: number() | None = Field(None, description="highest reported label")
+    low: REAL | None = Field(None, description="lowest reported label")
+    high: REAL | None = Field(None, description="highest reported label")
 
     @model_validator(mode="after")
     def _ordered(self) -> LabelEditStrategy:
@@ -162,22 +165,22 @@ class LinearQuadraticUtility(StrictModel):
     """``utility`` with ``kind = "linear-quadratic"``: score minus cost ||x′ − x||²/(2ε)."""
 
     kind: Literal["linear-quadratic"] = "linear-quadratic"
-    epsilon: number(gt=0) = Field(description="the members' manipulation budget ε")
+    epsilon: POSITIVE = Field(description="the members' manipulation budget ε")
 
 
 class LossAlignmentUtility(StrictModel):
     """``utility`` with ``kind = "loss-alignment"``: sign·(the platform's loss) + λ·score."""
 
     kind: Literal["loss-alignment"] = "loss-alignment"
-    lam: number() = Field(0.0, alias="lambda", description="weight λ of the score term")
-    sign: number(allowed="a finite number other than 0") = Field(
-        1.0, description="+1: zero-sum with the platform; -1: shared goal"
+    lam: REAL = Field(0.0, alias="lambda", description="weight λ of the score term")
+    sign: number(ge=-MAGNITUDE, le=MAGNITUDE, allowed="a number from -1e6 to 1e6 other than 0") = (
+        Field(1.0, description="+1: zero-sum with the platform; -1: shared goal")
     )
 
     @model_validator(mode="after")
     def _nonzero(self) -> LossAlignmentUtility:
         if self.sign == 0:
-            raise refuse("a finite number other than 0", key="sign", value=self.sign)
+            raise refuse("a number from -1e6 to 1e6 other than 0", key="sign", value=self.sign)
         return self
 
 
@@ -265,7 +268,7 @@ class NotebookSolver(StrictModel):
     selfish: choice(*SELFISH) = SELFISH_FIELD
     steps: integer(ge=1, le=MAX_ITERATIONS) = Field(100, description="unrolled GD steps")
     iterations: integer(ge=1, le=MAX_ITERATIONS) = Field(250, description="Adam iterations")
-    lr: number(gt=0) = Field(0.01, description="Adam step size")
+    lr: POSITIVE = Field(0.01, description="Adam step size")
 
 
 SolverTable = variants(

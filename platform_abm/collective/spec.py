@@ -62,7 +62,7 @@ from platform_abm.collective.solvers import (
     stackelberg,
 )
 from platform_abm.collective.strategies import FeatureShift, FreeEdit, LabelEdit, Strategy
-from platform_abm.errors import InputError
+from platform_abm.errors import InputError, SimulationError
 from platform_abm.learners import Learner, LeastSquares
 from platform_abm.utilities import (
     LabelTarget,
@@ -466,6 +466,10 @@ def plan_collective(
         params = stackelberg(sized).params
     else:
         params = _notebook_params(spec, strategy, utility, X_base, y, members)
+    if not np.all(np.isfinite(params)):
+        raise SimulationError(
+            f"{spec.field}: the solver's strategy is not finite (solver '{kind}' diverged)"
+        )
     sharp = problem.result(params, rounds=0, converged=True)
     star = None
     if spec.solver.selfish != "none":

@@ -253,6 +253,13 @@ class CurationModel(mesa.Model):
         else:
             d2 = np.sum((self.points - np.asarray(initial_centre)) ** 2, axis=1)
             g = np.exp(-0.5 * d2 / initial_scale**2)
+            if not g.sum() > 0:
+                raise InputError(
+                    "initial_scale",
+                    initial_scale,
+                    "a scale whose Gaussian puts mass on some grid point (it underflows "
+                    f"everywhere: the nearest point is {np.sqrt(d2.min()):.3g} from the centre)",
+                )
             self.p0 = g / g.sum()
 
         # Public users, apportioned to factions by share.

@@ -1,11 +1,13 @@
-"""Reproduce the alignment game's three regimes (SPEC.md §7): figures and a table of limits.
+"""Reproduce the alignment game's three regimes (``docs/curation.md``): figures and limits.
 
 Owner disc at (0, 0); public disc at (0, 0) (perfect), (1.5, 0) (partial) or
 (3, 0) (disjoint); radius 1, slope 2, τ = 0.5, K = 10, M = 4, uniform p_0,
 100 rounds. The exact grid dynamics is deterministic; the sample-based loop is
 averaged over :data:`SAMPLED_SEEDS` seeds.
 
-Files written into ``out_dir`` (each to a temporary name, then moved into place):
+Files written into ``out_dir`` (each to a temporary name, then moved into place;
+``platform-abm reproduce curation`` gives it a staging folder that replaces the
+results folder only when every file is written):
 
 * ``curation_heatmaps.png``: final heat maps of the three regimes;
 * ``curation_distance.png``, ``curation_satisfaction.png``: the curves per regime;

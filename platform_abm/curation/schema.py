@@ -16,7 +16,9 @@ from pydantic import AfterValidator, Field, model_validator
 
 from platform_abm.validation import (
     PATH,
+    REAL,
     ROUNDS,
+    SCALE,
     SCENARIO_NAME,
     SEED,
     Allowed,
@@ -41,8 +43,8 @@ MAX_POINTS = 10_000_000
 MAX_COMPONENTS = 100
 """Most Gaussian-mixture components."""
 
-COORDINATE = number()
-POSITIVE = number(gt=0)
+COORDINATE = REAL
+POSITIVE = SCALE
 POOL = integer(ge=1, le=MAX_USERS)
 MIX = number(ge=0, le=1)
 GRID_SIZE = integer(ge=3, le=MAX_GRID_SIZE)
@@ -179,7 +181,7 @@ class SampledTable(StrictModel):
     owner_keep: POINTS = Field(100, description="points the owner keeps per round")
     public_keep: POINTS = Field(50, description="points the public keeps per round")
     gmm_components: COMPONENTS = Field(10, description="Gaussian-mixture components")
-    gmm_tol: POSITIVE = Field(0.01, description="EM convergence threshold")
+    gmm_tol: number(gt=0, le=1e6) = Field(0.01, description="EM convergence threshold")
 
     @model_validator(mode="after")
     def _enough_points(self) -> SampledTable:
@@ -274,7 +276,7 @@ class CurationParams(StrictModel):
     owner_keep: POINTS
     public_keep: POINTS
     gmm_components: COMPONENTS
-    gmm_tol: POSITIVE
+    gmm_tol: number(gt=0, le=1e6)
     p0: Any
     rng: Any
 

@@ -37,7 +37,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -223,7 +223,8 @@ def implicit_terms(X: Array, y: Array, theta: Array, lam: float) -> ImplicitTerm
     sig = expit(X @ theta)
     residual = sig - y
     curvature = sig * (FLOAT(1) - sig)
-    hessian = (X.T * curvature) @ X / FLOAT(n)
+    root = X * np.sqrt(curvature)[:, None]  # H = Σ_i σ'_i x_i x_iᵀ / n = rootᵀ root / n
+    hessian = root.T @ root / FLOAT(n)
     grad_u = residual @ X / FLOAT(n) - FLOAT(2 * lam) * theta
     direction = np.linalg.pinv(hessian, rcond=PINV_RCOND) @ grad_u
     return ImplicitTerms(residual, curvature, direction.astype(FLOAT))
@@ -628,6 +629,23 @@ def sweep_curves(
             break
     progress_queue.close()
     return [p for points in results for p in points]
+
+
+def identical(a: Sequence[Point], b: Sequence[Point]) -> bool:
+    """Whether two runs gave bit-for-bit the same numbers (NaN equal to NaN; wall times ignored)."""
+    if len(a) != len(b):
+        return False
+    for p, q in zip(a, b, strict=True):
+        left = {k: v for k, v in asdict(p).items() if k != "seconds"}
+        right = {k: v for k, v in asdict(q).items() if k != "seconds"}
+        for key, value in left.items():
+            other = right[key]
+            if isinstance(value, float):
+                if not np.array_equal(value, other, equal_nan=True):
+                    return False
+            elif value != other:
+                return False
+    return True
 
 
 def total_units(lambdas: Sequence[float], schedule: Schedule, diagnose: bool, curves: int) -> int:

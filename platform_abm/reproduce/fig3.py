@@ -678,6 +678,8 @@ def run(
         setting: Notebook learner: ``saved`` (default) or ``published``.
         strategy: Paper strategy: ``shift`` (default) or ``free-edit`` (Python only).
         workers: Processes of the notebook variant (default: one per core, at most 2).
+            They are started with ``spawn``: a calling script needs the
+            ``if __name__ == "__main__":`` guard of :mod:`multiprocessing`.
 
     Returns:
         The summary as written.

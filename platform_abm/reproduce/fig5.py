@@ -29,6 +29,7 @@ from tqdm import tqdm
 
 from platform_abm import data
 from platform_abm.errors import InputError
+from platform_abm.learners import single_threaded_blas
 from platform_abm.reproduce import VARIANTS
 from platform_abm.reproduce.summary import Headline, write_summary
 from platform_abm.results import save_figure, save_table
@@ -263,9 +264,11 @@ def run(
     repeats = resolve(variant, seeds, quick)
     population = data.load_credit(data_path)
     X, names = design(population, variant)
-    with tqdm(
-        total=repeats * (X.shape[1] + 1), desc=f"fig5 {variant}", disable=not progress
-    ) as bar:
+    with (
+        tqdm(total=repeats * (X.shape[1] + 1), desc=f"fig5 {variant}", disable=not progress) as bar,
+        single_threaded_blas(),
+    ):
+        # one BLAS thread: on a shared 2-core machine these small fits run ~4× faster
         drops = accuracy_drops(X, population.y, repeats, progress=bar)
     table = importance_table(drops, names, variant)
     per_repeat = pd.DataFrame(drops, columns=list(names))
