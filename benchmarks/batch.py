@@ -60,8 +60,11 @@ def timed_sweep(
         scenario, out, backend=backend, workers=workers, progress=False, sweep=sweep
     )
     wall = time.perf_counter() - started
-    if report.failed:
-        raise SystemExit(f"{backend}: {len(report.failed)} runs failed: {report.failed}")
+    if report.failed or report.lost:
+        raise SystemExit(
+            f"{backend}: {len(report.failed)} runs failed, {len(report.lost)} lost: "
+            f"{report.failed or report.lost}"
+        )
     run_times = SweepStore.read(out).manifest()["wall_time_s"].to_numpy(dtype=float)
     return {
         "backend": backend,

@@ -323,6 +323,16 @@ def reproduction_folder(figure: str, variant: str = "paper", quick: bool = False
     return default_target(name, field="figure")
 
 
+def _figure_options(figure: str) -> frozenset[str]:
+    """The options a figure module's ``run`` takes (none if it cannot be imported or says none)."""
+    from platform_abm.reproduce import figure_module
+
+    try:
+        return frozenset(getattr(figure_module(figure), "OPTIONS", frozenset()))
+    except ImportError:
+        return frozenset()
+
+
 def _cmd_reproduce(args: argparse.Namespace) -> int:
     if args.figure == "curation":
         if args.data is not None:
@@ -348,8 +358,8 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
         value = getattr(args, keyword)
         if value is None or value is False:
             continue
-        if keyword not in module.OPTIONS:
-            takers = [f for f in FIGURES if keyword in figure_module(f).OPTIONS]
+        if keyword not in getattr(module, "OPTIONS", frozenset()):
+            takers = [f for f in FIGURES if keyword in _figure_options(f)]
             raise InputError(flag, value, f"only with {' or '.join(takers)}, not {args.figure}")
         options[keyword] = value
     out_dir = (

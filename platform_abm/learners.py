@@ -573,7 +573,7 @@ class LeastSquares(Learner):
     """Ridge-regularised least squares, solved exactly (squared-loss learner).
 
     Objective Σ_i w_i ½(x_i·θ − y_i)² + (reg/2)||θ||². Used by the label-target
-    examples of the theory (SPEC.md §2, Example 1).
+    examples of the theory (``docs/model.md`` §2, Example 1).
 
     Args:
         reg: Ridge penalty (default 0).

@@ -146,6 +146,8 @@ def write_atomic(path: Path, content: bytes) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except FileExistsError as exc:  # a file stands where a folder of the path should be
+        raise OSError(errno.ENOTDIR, "a file is in the way of its folder", str(path)) from exc
     except OSError as exc:
         raise OSError(exc.errno, exc.strerror, str(path)) from exc
     try:
@@ -412,9 +414,10 @@ class OutputFolder:
                 self.staging = self._make_staging(state)
         except OSError as exc:
             self._discard()
-            raise self._refuse(
-                f"a folder you can write to ({exc.filename or self.target}: {exc.strerror})"
-            ) from None
+            where = Path(exc.filename) if exc.filename else self.target
+            if where.name.endswith(_STAGING_SUFFIX):  # name the folder, not our temporary name
+                where = where.parent
+            raise self._refuse(f"a folder you can write to ({where}: {exc.strerror})") from None
         return self.staging
 
     def _make_staging(self, state: _State) -> Path:

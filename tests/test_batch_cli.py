@@ -75,7 +75,9 @@ def test_rerunning_the_command_runs_nothing_again(swept, capsys):
     assert main(["sweep", str(scenario), "--out", str(out), "--backend", "serial", "--quiet"]) == 0
     printed = capsys.readouterr().out
     assert "tiny: 4 points x 3 seeds = 12 runs" in printed
-    assert "12 (12 completed before this command, 0 run now)" in printed and "failed     0" in printed
+    assert (
+        "12 (12 completed before this command, 0 run now)" in printed and "failed     0" in printed
+    )
     assert sorted(p.name for p in (out / RUNS_DIR).iterdir()) == files
     assert len((out / JOURNAL_FILE).read_text().splitlines()) == 12
 

@@ -256,7 +256,9 @@ def _pool_workers(driver):
 
 
 @pytest.mark.slow
-def test_a_lost_worker_fails_its_runs_only_and_retry_completes(tmp_path, slower_reference):
+def test_a_lost_worker_loses_its_runs_only_and_the_same_command_completes(
+    tmp_path, slower_reference
+):
     scenario = _write(tmp_path, SLOWER)
     out = tmp_path / "lost"
     process = _start_sweep(scenario, out, "local")
@@ -276,15 +278,16 @@ def test_a_lost_worker_fails_its_runs_only_and_retry_completes(tmp_path, slower_
             os.killpg(process.pid, signal.SIGKILL)
             process.communicate(timeout=30)
     assert process.returncode == 1, err
-    assert "worker process lost" in output
+    assert "worker process lost" in output and "run again with the same command" in output
     manifest = pd.read_parquet(out / MANIFEST_FILE)
-    lost = manifest[manifest["state"] == "failed"]
+    lost = manifest[manifest["state"] == "lost"]  # not "failed": the run did not raise
     assert 1 <= len(lost) <= 4  # at most the runs in flight (2 per worker)
     assert lost["error"].str.startswith("worker process lost").all()
     assert (manifest["state"] == "done").sum() == N_SLOWER - len(lost)  # the sweep went on
 
-    retried = execute_sweep(scenario, out, backend="serial", retry_failed=True, progress=False)
-    assert retried.executed == len(lost) and not retried.failed
+    # The same command, without --retry-failed, runs the lost runs again.
+    retried = execute_sweep(scenario, out, backend="serial", progress=False)
+    assert retried.executed == len(lost) and not retried.failed and not retried.lost
     pd.testing.assert_frame_equal(retried.table, slower_reference, check_exact=True)
 
 

@@ -1,4 +1,4 @@
-"""Validation of ``[[collectives]]`` tables and planning a collective (SPEC.md §4)."""
+"""Validation of ``[[collectives]]`` tables and planning a collective (docs/model.md §4)."""
 
 from __future__ import annotations
 

@@ -68,7 +68,7 @@ def test_credit_shape_labels_and_bias() -> None:
 @pytest.mark.credit
 @needs_credit
 def test_credit_pipeline_recomputed_independently() -> None:
-    # Re-implement SPEC.md §5 with pandas and compare row for row, shuffle included.
+    # Re-implement the pipeline of docs/model.md §5 with pandas and compare row for row, shuffle included.
     frame = pd.read_csv(CREDIT_FILE)
     columns = [data.CREDIT_LABEL, *CREDIT_FEATURES[:-1]]
     complete = frame[columns].dropna()
@@ -111,8 +111,8 @@ def test_credit_cache_returns_fresh_arrays() -> None:
 @pytest.mark.credit
 @needs_credit
 def test_credit_reference_fit() -> None:
-    # SPEC.md §5 quotes 0.719 and 2.51 (three significant digits) from an
-    # independent exact learner; ours is exact too, so it must round to them.
+    # docs/model.md §5 gives accuracy 0.7192 and ||θ|| = 2.513 for an exact learner
+    # (0.719 and 2.51 in the paper's three digits); ours is exact too, so it rounds to them.
     theta, accuracy = _fit(load_credit())
     assert round(accuracy, 3) == 0.719
     assert round(float(np.linalg.norm(theta)), 2) == 2.51

@@ -1,4 +1,4 @@
-"""Level-k dynamics against the theory of SPEC.md §3."""
+"""Level-k dynamics against the theory of docs/model.md §3."""
 
 import numpy as np
 import pytest

@@ -561,3 +561,36 @@ def test_output_folder_is_usable_from_python(tmp_path):
     with pytest.raises(InputError) as info, OutputFolder(tmp_path, command="api", name="x"):
         pass
     assert info.value.field == "--out"
+
+
+def test_an_option_for_a_figure_module_without_options_is_refused_in_one_line(
+    work, monkeypatch, capsys
+):
+    # Beyond the list: a figure module that does not (yet) declare OPTIONS
+    # made the option check end in an AttributeError (an internal error, exit 70).
+    import platform_abm.reproduce as reproduce
+
+    class Bare:
+        def run(self, out_dir, **kwargs):
+            raise AssertionError("must not run")
+
+    monkeypatch.setattr(reproduce, "figure_module", lambda name: Bare())
+    assert main(["reproduce", "fig3", "--setting", "saved", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert _one_line(err) and "--setting" in err and "not fig3" in err
+    assert not (work / "results").exists()
+
+
+def test_a_file_in_the_way_of_an_output_path_is_named(work, capsys):
+    # Beyond the list: a file where a folder of the path should be gave
+    # "File exists" for plot/aggregate and named our temporary folder for run.
+    assert _run("--out", "notes.txt/sub") == 2
+    err = capsys.readouterr().err
+    assert _one_line(err) and f"{work / 'notes.txt'}: Not a directory" in err
+    assert ".tmp" not in err
+    with pytest.raises(OSError) as info:
+        results.write_atomic(work / "notes.txt" / "x.png", b"png")
+    assert info.value.errno == errno.ENOTDIR and info.value.filename == str(
+        work / "notes.txt" / "x.png"
+    )
+    assert (work / "notes.txt").read_text() == "my notes"

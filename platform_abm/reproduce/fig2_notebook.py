@@ -436,7 +436,8 @@ class Point:
     ``benefit`` = ``u_sharp`` − ``u_star`` = (``loss_sharp`` − ``loss_star``) +
     λ(``norm2_theta_star`` − ``norm2_theta_sharp``). The ``b_*`` controls
     (each control's U minus U(h*), see :class:`Controls`) are NaN unless the
-    sweep ran with ``diagnose``. ``seconds`` is the wall time of this λ.
+    sweep ran with ``diagnose``. ``seconds`` and ``cpu_seconds`` are the wall
+    and CPU time of this λ (CPU time of the process that ran it).
     """
 
     feature: str
@@ -456,6 +457,10 @@ class Point:
     b_no_edits: float = NAN
     b_sharp_clean_warm: float = NAN
     seconds: float = NAN
+    cpu_seconds: float = NAN
+
+
+_TIMES = ("seconds", "cpu_seconds")
 
 
 @dataclass(frozen=True)
@@ -500,7 +505,7 @@ def sweep(
     out = []
     for lam in lambdas:
         lam = float(lam)
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         untouched = np.array_equal(shared, clean)
         X_sharp, theta_sharp = stackelberg(shared, y, lam, col, schedule, advance=advance)
         u_sharp = utility(X_sharp, y, theta_sharp, lam)
@@ -530,6 +535,7 @@ def sweep(
             point.b_no_edits = _gap(controls.u_no_edits, u_star)
             point.b_sharp_clean_warm = _gap(controls.u_sharp_clean_warm, u_star)
         point.seconds = time.perf_counter() - started
+        point.cpu_seconds = time.process_time() - cpu_started
         out.append(point)
     return out
 
@@ -636,8 +642,8 @@ def identical(a: Sequence[Point], b: Sequence[Point]) -> bool:
     if len(a) != len(b):
         return False
     for p, q in zip(a, b, strict=True):
-        left = {k: v for k, v in asdict(p).items() if k != "seconds"}
-        right = {k: v for k, v in asdict(q).items() if k != "seconds"}
+        left = {k: v for k, v in asdict(p).items() if k not in _TIMES}
+        right = {k: v for k, v in asdict(q).items() if k not in _TIMES}
         for key, value in left.items():
             other = right[key]
             if isinstance(value, float):
