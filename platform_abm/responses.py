@@ -1,4 +1,4 @@
-"""How users respond to a model: level-k look-ahead (SPEC.md §3).
+"""How users respond to a model: level-k look-ahead (docs/model.md §3).
 
 Level 0 reports its base point; level 1 best-responds to the deployed θ; level
 k ≥ 2 assumes everybody else is level k−1, anticipates the model the platform

@@ -1,4 +1,4 @@
-"""Users' utilities u(z', θ) and their derivatives (SPEC.md §2).
+"""Users' utilities u(z', θ) and their derivatives (docs/model.md §2).
 
 A utility scores a reported point z' = (x', y') of a user whose base point is
 (x, y) under deployed parameters θ. Each utility gives per-user values and the
@@ -120,7 +120,7 @@ def _as_slice(indices: Array) -> Array | slice:
 
 
 class LossAlignment(Utility):
-    """u = c·ℓ(z'; θ) − λ||θ||²: the alignment family of SPEC.md §2.
+    """u = c·ℓ(z'; θ) − λ||θ||²: the alignment family of docs/model.md §2.
 
     With c = 1 and λ = 0 the users' and the platform's goals are opposed
     (zero-sum); with c = −1 they share the platform's goal.
@@ -179,7 +179,7 @@ class TargetModel(Utility):
 
 
 class LabelTarget(Utility):
-    """u = −(f_θ(x) − g(x))² for a linear predictor f_θ(x) = x·θ (SPEC.md Example 1).
+    """u = −(f_θ(x) − g(x))² for a linear predictor f_θ(x) = x·θ (docs/model.md, Example 1).
 
     Args:
         target: The function g giving each user's desired prediction from the

@@ -1,7 +1,7 @@
 """Calibrate the synthetic credit generator on the real Kaggle file (run once, by maintainers).
 
 Reads the Kaggle "Give Me Some Credit" training file through
-:func:`platform_abm.data.load_credit` (so through exactly the SPEC.md §5
+:func:`platform_abm.data.load_credit` (so through exactly the docs/model.md §5
 pipeline) and writes ``platform_abm/credit_calibration.json``: summary
 numbers only, never rows of the file. The JSON holds
 
@@ -213,7 +213,7 @@ def calibrate_copula(
 
 
 def fit(X: np.ndarray, y: np.ndarray, warm_start: np.ndarray | None = None) -> np.ndarray:
-    """The reference learner of SPEC.md §5: exact Newton, λ = 1/n, bias penalised."""
+    """The reference learner of docs/model.md §5: exact Newton, λ = 1/n, bias penalised."""
     return ExactLogistic().fit(X, y, warm_start=warm_start).coef_
 
 
@@ -404,7 +404,7 @@ def main(argv: list[str] | None = None) -> None:
     record = {
         "description": (
             "Calibration of the synthetic credit population (platform_abm.data.synthetic_credit)"
-            " on the Kaggle 'Give Me Some Credit' training file after the SPEC.md section 5"
+            " on the Kaggle 'Give Me Some Credit' training file after the docs/model.md section 5"
             " pipeline. Summary statistics only; the file itself is not redistributed."
             " Written by scripts/calibrate_synthetic.py."
         ),

@@ -1,4 +1,4 @@
-"""The exact Bradley–Terry K-choice weight H and the two-curator map (SPEC.md §7)."""
+"""The exact Bradley–Terry K-choice weight H and the two-curator map (docs/curation.md)."""
 
 import itertools
 

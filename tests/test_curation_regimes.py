@@ -1,4 +1,4 @@
-"""The three regimes of the exact grid dynamics (SPEC.md §7): uniform p0, τ=0.5, K=10, M=4."""
+"""The three regimes of the exact grid dynamics (docs/curation.md): uniform p0, τ=0.5, K=10, M=4."""
 
 import numpy as np
 import pytest

@@ -68,7 +68,7 @@ def test_histogram_uses_the_nearest_cell():
     assert p.sum() == pytest.approx(1.0) and p[40 * 81 + 40] == pytest.approx(2 / 3)
 
 
-# Published curves of the paper's sample-based experiment (SPEC.md §7) after 100 rounds. Read off
+# Published curves of the sample-based experiment (docs/curation.md) after 100 rounds. Read off
 # as: mean over five seeds of each seed's average over rounds 91-100 (one round holds only 50 public
 # outputs, too few for a stable reading). Measured with the defaults (10 GMM components):
 #   perfect  distances 0.61 (published 0.65-0.7),  satisfactions 1.00 (published ≈ 1)

@@ -130,7 +130,9 @@ def test_cli_writes_figure_tables_and_summary(tmp_path, capsys):
         ]
     )
     assert code == 0
+    # The CLI adds its results-folder marker beside the figure's own files.
     assert {p.name for p in out.iterdir()} == {
+        ".platform_abm.json",
         "fig4.png",
         "fig4.csv",
         "fig4_ablation.csv",

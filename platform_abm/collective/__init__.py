@@ -1,4 +1,4 @@
-"""Collectives: coordinated strategies, look-ahead through the platform, B, Φ, Ψ (SPEC §4).
+"""Collectives: coordinated strategies, look-ahead through the platform, B, Φ, Ψ (docs/model.md §4).
 
 Pure numpy/scipy (no Mesa): the PlatformModel validates a scenario's
 ``[[collectives]]`` tables with :meth:`CollectiveSpec.from_dict`, selects the

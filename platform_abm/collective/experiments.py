@@ -1,4 +1,4 @@
-"""The computations behind figures 2–4 of the paper (SPEC.md §6), without plotting.
+"""The computations behind figures 2–4 of the paper (docs/reproductions/), without plotting.
 
 Two variants:
 
@@ -26,7 +26,7 @@ Array = np.ndarray
 Progress = Callable[[int], None] | None
 
 VARIANTS = ("paper", "notebook")
-#: Edited column of each figure feature, per variant (SPEC.md §6 code-faithful notes).
+#: Edited column of each figure feature, per variant (docs/reproductions/).
 FEATURE_COLUMNS: dict[str, dict[str, int]] = {
     "paper": {"age": 1, "#dependents": 9},
     "notebook": {"age": 2, "#dependents": 10},

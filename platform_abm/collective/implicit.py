@@ -1,4 +1,4 @@
-"""Implicit-function-theorem gradients through the platform's argmin (SPEC.md §4).
+"""Implicit-function-theorem gradients through the platform's argmin (docs/model.md §4).
 
 The platform deploys θ(X', y') = argmin_θ L(θ; X', y', w), L the learner's
 weighted regularised objective. At the minimiser ∇θL = 0, so a perturbation of

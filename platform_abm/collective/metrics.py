@@ -1,6 +1,6 @@
 """Metrics of coordination: B, Φ (Theorem 5), the Theorem-5' norm, Ψ and ∂U_α/∂α.
 
-Notation (SPEC.md §4): h* is the selfish equilibrium with stable model θ*,
+Notation (docs/model.md §4): h* is the selfish equilibrium with stable model θ*,
 h♯ the collective's (Stackelberg) strategy, U(h) the members' mean utility at
 the model the platform fits on the data h produces.
 
@@ -40,7 +40,7 @@ def mean_utility(
     X_base: Array,
     weights: Array | None = None,
 ) -> float:
-    """Weighted mean utility E u(z'; θ) of a group (the U of SPEC.md §1).
+    """Weighted mean utility E u(z'; θ) of a group (the U of docs/model.md §1).
 
     Args:
         utility: The group's utility.

@@ -8,7 +8,7 @@ supported:
 * ``alpha=None``: a finite population in which the members report
   ``strategy(params)`` and everybody else reports the base point (uniform or
   given weights): the collective's share is its share of rows;
-* ``alpha=a``: the mixture D_α = α·D_h + (1−α)·D0 of SPEC.md §4 (model 3),
+* ``alpha=a``: the mixture D_α = α·D_h + (1−α)·D0 of docs/model.md §4 (model 3),
   realised with weights α·n/m on the members' reports and (1−α) on all n
   base points (sample-count units: the learner's default penalty stays
   1/n). This is the size-aware problem of h♯_α and of Proposition 6.

@@ -1,4 +1,4 @@
-"""Strategy families a collective can commit to (SPEC.md §4).
+"""Strategy families a collective can commit to (docs/model.md §4).
 
 A strategy maps the members' base points (x_i, y_i) and a parameter vector p to
 the reported points (x'_i, y'_i). Every family gives the map, the parameters of
@@ -206,7 +206,7 @@ class FreeEdit(Strategy):
 
 
 class LabelEdit(Strategy):
-    """Every member reports its own label (a real number; SPEC.md Example 1).
+    """Every member reports its own label (a real number; docs/model.md, Example 1).
 
     Args:
         low: Optional lower bound on the reported labels.

@@ -1,6 +1,6 @@
 """Recursive curation of a generative model by an owner and public users (the alignment game).
 
-The second model family of ``platform_abm`` (SPEC.md §7): exact grid dynamics
+The second model family of ``platform_abm`` (docs/curation.md): exact grid dynamics
 with Bradley–Terry K-choice curation weights, the paper's sample-based loop
 with a Gaussian-mixture generator, a Mesa model whose public users are agents,
 scenario files, a runner and the reproduction of the paper's three regimes.

@@ -311,7 +311,7 @@ def two_curator_map(
     public_pool: int,
     order: str = "owner-first",
 ) -> Array:
-    """The two-curator map of SPEC.md §7: one round p_t ↦ p_{t+1}.
+    """The two-curator map of docs/curation.md: one round p_t ↦ p_{t+1}.
 
     Owner-first it is p ↦ p'·H^{p'}_{M,r_P} with p' = p·H^p_{K,r_O}; public-first
     the two factors are swapped.

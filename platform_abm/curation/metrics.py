@@ -1,4 +1,4 @@
-"""Metrics of the alignment game (SPEC.md §7), as pure numpy functions.
+"""Metrics of the alignment game (docs/curation.md), as pure numpy functions.
 
 Distributions are probability vectors over a finite set of points (the grid
 cells, or equally weighted samples). Target sets are boolean masks over the

@@ -1,6 +1,6 @@
 """Rewards of the curators and the finite output grid they act on.
 
-The alignment game (SPEC.md §7) scores an output x ∈ R² with a disc reward
+The alignment game (docs/curation.md) scores an output x ∈ R² with a disc reward
 
     r(x) = 1                      if ||x − c|| ≤ radius,
     r(x) = −slope·(||x − c|| − radius)   otherwise,

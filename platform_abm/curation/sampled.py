@@ -1,4 +1,4 @@
-"""Building blocks of the paper's sample-based curation loop (SPEC.md §7, last bullet).
+"""Building blocks of the paper's sample-based curation loop (see docs/curation.md).
 
 The loop keeps a growing dataset of points in R². Each round the first curator
 draws groups of candidates from the dataset and keeps one per group by

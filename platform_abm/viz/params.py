@@ -326,7 +326,7 @@ def default_collective(
 
     A random fraction α of the users shifts the strategic features together
     (one shared η, at most ``budget``, the users' ε) to maximise the alignment
-    utility ℓ − λ·||θ||² through the platform's response (SPEC.md §4).
+    utility ℓ − λ·||θ||² through the platform's response (docs/model.md §4).
 
     Args:
         alpha: Fraction of the users in the collective.
