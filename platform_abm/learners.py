@@ -601,7 +601,7 @@ class LeastSquares(Learner):
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("error", linalg.LinAlgWarning)
-                self.coef_ = linalg.solve(hess, X.T @ (w * y), assume_a="sym")
+                self.coef_ = linalg.solve(hess, X.T @ (w * y))
         except (linalg.LinAlgError, linalg.LinAlgWarning, ValueError):
             raise SimulationError(
                 "the least-squares normal equations are singular or not finite "

@@ -323,6 +323,9 @@ def check_document(document: Any, source: str) -> dict[str, Any]:
                 raise InputError(str(key), value, f"an array of tables [[{key}]]")
         elif not isinstance(value, dict):
             raise InputError(str(key), value, f"a table [{key}] (the top level holds tables only)")
+    family = document.get("scenario", {}).get("family", "platform")
+    if not isinstance(family, str):  # it selects the declarations the rest is checked by
+        raise InputError("scenario.family", family, "'platform' or 'curation'")
     return document
 
 

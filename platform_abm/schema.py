@@ -360,7 +360,7 @@ POPULATION = explained(
     choice(*POPULATION_SOURCES) | instance_of(Population, "a Population"),
     "one of " + ", ".join(repr(s) for s in POPULATION_SOURCES) + ", or a Population",
 )
-RNG_TYPES = ("a seed (integer >= 0), None, or a numpy Generator, BitGenerator or SeedSequence",)
+RNG_ALLOWED = "a seed (integer >= 0), None, or a numpy Generator, BitGenerator or SeedSequence"
 
 
 def _rng(value: Any) -> Any:
@@ -373,7 +373,7 @@ def _rng(value: Any) -> Any:
     if isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_):
         if 0 <= value <= MAX_SEED:
             return value
-    raise refuse(RNG_TYPES[0])
+    raise refuse(RNG_ALLOWED)
 
 
 class PlatformParams(StrictModel):
@@ -412,7 +412,7 @@ class PlatformParams(StrictModel):
     vectorised: boolean()
     agent_sample: AGENT_SAMPLE
     agent_reporters: instance_of(Mapping, "a mapping of reporter names") | None
-    rng: Annotated[Any, BeforeValidator(_rng), Allowed(RNG_TYPES[0])]
+    rng: Annotated[Any, BeforeValidator(_rng), Allowed(RNG_ALLOWED)]
 
     @field_validator("levels", mode="after")
     @classmethod

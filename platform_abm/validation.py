@@ -158,9 +158,9 @@ def number(
         The annotated type.
     """
     bounds = _bounds(gt, ge, lt, le)
-    text = allowed or ("a finite number" + (f" {bounds}" if bounds else ""))
+    description = allowed or ("a finite number" + (f" {bounds}" if bounds else ""))
     field = Field(strict=True, allow_inf_nan=False, gt=gt, ge=ge, lt=lt, le=le)
-    return Annotated[float, field, BeforeValidator(_plain_scalar), _explained(text), Allowed(text)]
+    return Annotated[float, field, BeforeValidator(_plain_scalar), *_meta(description)]
 
 
 def integer(*, ge: int | None = None, le: int | None = None, allowed: str | None = None) -> Any:
@@ -175,9 +175,9 @@ def integer(*, ge: int | None = None, le: int | None = None, allowed: str | None
         The annotated type.
     """
     bounds = _bounds(None, ge, None, le)
-    text = allowed or ("an integer" + (f" {bounds}" if bounds else ""))
+    description = allowed or ("an integer" + (f" {bounds}" if bounds else ""))
     field = Field(strict=True, ge=ge, le=le)
-    return Annotated[int, field, BeforeValidator(_plain_scalar), _explained(text), Allowed(text)]
+    return Annotated[int, field, BeforeValidator(_plain_scalar), *_meta(description)]
 
 
 def boolean() -> Any:
@@ -186,12 +186,13 @@ def boolean() -> Any:
     Returns:
         The annotated type.
     """
-    text = "true or false"
-    return Annotated[bool, Field(strict=True), BeforeValidator(_plain_scalar), *_meta(text)]
+    field = Field(strict=True)
+    return Annotated[bool, field, BeforeValidator(_plain_scalar), *_meta("true or false")]
 
 
-def _meta(text: str) -> tuple[WrapValidator, Allowed]:
-    return _explained(text), Allowed(text)
+def _meta(description: str) -> tuple[WrapValidator, Allowed]:
+    """The metadata of a declared leaf type: its own errors say ``description``."""
+    return _explained(description), Allowed(description)
 
 
 def choice(*options: str, allowed: str | None = None) -> Any:
@@ -204,8 +205,8 @@ def choice(*options: str, allowed: str | None = None) -> Any:
     Returns:
         The annotated type.
     """
-    text = allowed or "one of " + ", ".join(repr(option) for option in options)
-    return Annotated[Literal[options], *_meta(text)]  # type: ignore[valid-type]
+    description = allowed or "one of " + ", ".join(repr(option) for option in options)
+    return Annotated[Literal[options], *_meta(description)]  # type: ignore[valid-type]
 
 
 def text(
@@ -323,9 +324,8 @@ def describe(tp: Any) -> str:
     if get_origin(tp) is Literal:
         return " or ".join(repr(arg) for arg in args)
     if args and get_origin(tp) in (Union, types.UnionType):
-        parts = [describe(arg) for arg in args if arg is not type(None)]
-        text_ = " or ".join(parts)
-        return f"{text_} or None" if type(None) in args else text_
+        parts = " or ".join(describe(arg) for arg in args if arg is not type(None))
+        return f"{parts} or None" if type(None) in args else parts
     return getattr(tp, "__name__", str(tp))
 
 

@@ -68,7 +68,8 @@ def test_credit_shape_labels_and_bias() -> None:
 @pytest.mark.credit
 @needs_credit
 def test_credit_pipeline_recomputed_independently() -> None:
-    # Re-implement the pipeline of docs/model.md §5 with pandas and compare row for row, shuffle included.
+    # Re-implement the pipeline of docs/model.md §5 with pandas and compare row for row,
+    # shuffle included.
     frame = pd.read_csv(CREDIT_FILE)
     columns = [data.CREDIT_LABEL, *CREDIT_FEATURES[:-1]]
     complete = frame[columns].dropna()

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from platform_abm.errors import InputError
+from platform_abm.errors import InputError, SimulationError
 from platform_abm.learners import (
     FULL_STEP_SCORE_MOVE,
     ExactLogistic,
@@ -190,3 +190,14 @@ def test_certified_full_steps_give_the_line_searched_optimum_bit_for_bit(monkeyp
     assert calls  # now it did
     np.testing.assert_array_equal(certified, searched)
     assert np.max(np.abs(certified - optimum)) < 1e-12
+
+
+def test_singular_least_squares_is_a_simulation_error_not_a_linalg_traceback():
+    X = np.ones((10, 2))  # two identical columns: the normal equations are singular
+    with pytest.raises(SimulationError, match="singular"):
+        LeastSquares().fit(X, np.arange(10.0))
+
+
+def test_a_bias_index_outside_the_columns_is_refused():
+    with pytest.raises(InputError, match=r"^learner\.bias_index: got 7"):
+        ExactLogistic(penalize_bias=False, bias_index=7).fit(*_problem(n=20))

@@ -515,7 +515,7 @@ def test_an_unexpected_error_is_one_line_with_a_hint_and_the_traceback_on_reques
     assert "Traceback" in capsys.readouterr().err
 
 
-def test_sweep_outputs_a_read_only_plot_and_bad_aggregate_outputs_get_messages(tmp_path, capsys):
+def test_a_read_only_plot_and_bad_aggregate_outputs_get_messages(tmp_path, capsys):
     scenario = tmp_path / "s.toml"
     scenario.write_text(TINY.format(seed=1) + "[sweep]\nseeds = 2\n")
     out = tmp_path / "sweep"

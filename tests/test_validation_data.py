@@ -21,7 +21,8 @@ def _csv(path, rows, header="x1,x2,y"):
 
 def _rows(labels, seed=0):
     rng = np.random.default_rng(seed)
-    return [f"{a:.4f},{b:.4f},{y}" for (a, b), y in zip(rng.normal(size=(len(labels), 2)), labels)]
+    features = rng.normal(size=(len(labels), 2))
+    return [f"{a:.4f},{b:.4f},{y}" for (a, b), y in zip(features, labels, strict=True)]
 
 
 @pytest.mark.parametrize(

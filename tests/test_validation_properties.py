@@ -88,11 +88,13 @@ EXTRA_KEYS = {
 
 SCALARS = st.one_of(
     st.sampled_from(
-        [-1, 0, 1, 2, 3, 7, 2**31, 2**63 - 1, -(2**63), True, False]
-        + [-1.0, -0.0, 0.0, 1e-300, 0.5, 1.0, 3.7, 1e300, math.nan, math.inf, -math.inf]
-        + ["", "x", "fast", "yes", "1", "0.5", "..", "/", "a/b", "\x00", "é"]
-        + ["credit", "gaussian", "csv", "synthetic-credit", *learner_names()]
-        + ["lognormal", "uniform", "sampled", "gaussian", "owner", "public-first"]
+        [
+            *(-1, 0, 1, 2, 3, 7, 2**31, 2**63 - 1, -(2**63), True, False),
+            *(-1.0, -0.0, 0.0, 1e-300, 0.5, 1.0, 3.7, 1e300, math.nan, math.inf, -math.inf),
+            *("", "x", "fast", "yes", "1", "0.5", "..", "/", "a/b", "\x00", "é"),
+            *("credit", "gaussian", "csv", "synthetic-credit", *learner_names()),
+            *("lognormal", "uniform", "sampled", "gaussian", "owner", "public-first"),
+        ]
     ),
     st.integers(min_value=-5, max_value=12),
     st.floats(allow_nan=True, allow_infinity=True, width=64),
@@ -104,8 +106,10 @@ NUMBERS = st.one_of(
 )
 VALUES = st.recursive(
     SCALARS,
-    lambda inner: st.lists(inner, max_size=3)
-    | st.dictionaries(st.sampled_from(["1", "2", "a", "name", "kind", "x"]), inner, max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.sampled_from(["1", "2", "a", "name", "kind", "x"]), inner, max_size=3)
+    ),
     max_leaves=5,
 )
 
@@ -159,7 +163,7 @@ def documents(draw: Any) -> tuple[str, dict]:
         doc["learner"]["name"] = draw(st.sampled_from(learner_names()))
         if draw(st.booleans()):
             doc["collectives"] = [copy.deepcopy(COLLECTIVE)]
-    elif draw(st.booleans()):
+    elif draw(st.sampled_from([False] * 5 + [True])):  # the sampled loop is slower
         doc["curation"]["fidelity"] = "sampled"
     for _ in range(draw(st.integers(min_value=1, max_value=3))):
         paths = _leaf_paths(doc) + EXTRA_KEYS[family]
@@ -188,13 +192,17 @@ def _toml_value(value: Any) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{json.dumps(k)} = {_toml_value(v)}" for k, v in value.items()) + "}"
+        return (
+            "{" + ", ".join(f"{json.dumps(k)} = {_toml_value(v)}" for k, v in value.items()) + "}"
+        )
     raise TypeError(value)
 
 
 def to_toml(doc: dict) -> str:
     """The document as TOML: scalars and arrays at the top, then one [table] per table."""
-    lines = [f"{json.dumps(k)} = {_toml_value(v)}" for k, v in doc.items() if not isinstance(v, dict)]
+    lines = [
+        f"{json.dumps(k)} = {_toml_value(v)}" for k, v in doc.items() if not isinstance(v, dict)
+    ]
     for key, table in doc.items():
         if isinstance(table, dict):
             lines.append(f"[{json.dumps(key)}]")
@@ -202,7 +210,9 @@ def to_toml(doc: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-ONE_LINE_INPUT_ERROR = re.compile(r"^platform-abm: error: (\S[^\n]*?): got [^\n]*; allowed: [^\n]+\n$")
+ONE_LINE_INPUT_ERROR = re.compile(
+    r"^platform-abm: error: (\S[^\n]*?): got [^\n]*; allowed: [^\n]+\n$"
+)
 ONE_LINE_ERROR = re.compile(r"^platform-abm: error: [^\n]+\n$")
 
 
@@ -211,7 +221,7 @@ def _files(root: Path) -> set[Path]:
 
 
 @settings(
-    max_examples=160,
+    max_examples=140,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
@@ -233,8 +243,9 @@ def test_every_document_runs_or_is_refused_with_a_named_field(tmp_path, monkeypa
     captured = capsys.readouterr()
     if code == 2:
         assert ONE_LINE_INPUT_ERROR.match(captured.err), (family, doc, captured.err)
-    elif code == 1:
+    elif code == 1:  # the run started and failed by itself (diverged): one line, not a crash
         assert ONE_LINE_ERROR.match(captured.err), (family, doc, captured.err)
+        assert "internal error" not in captured.err and "out of memory" not in captured.err
     else:
         assert code == 0, (family, doc, code, captured.err)
         assert "Traceback" not in captured.err

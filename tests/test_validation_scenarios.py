@@ -241,3 +241,11 @@ def test_shipped_scenarios_still_load(tmp_path):
             CurationScenario.from_dict(doc)
         else:
             load_scenario(path)
+
+
+def test_a_learner_that_overflows_is_reported_in_one_line_without_warnings(tmp_path, capsys):
+    # lr = 1e300 overflows within the first fit: a failed run (exit 1), not numpy warnings
+    text = '[population]\nn = 200\n[learner]\nname = "gd"\nlr = 1e300\n'
+    code, err, out = _cli(tmp_path, text, capsys)
+    assert code == 1 and err.count("\n") == 1 and "not finite" in err
+    assert not out.exists()

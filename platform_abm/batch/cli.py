@@ -7,8 +7,10 @@ also available on their own as ``python -m platform_abm.batch``.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,8 @@ def _sweep_folder(args: argparse.Namespace, plan: Any) -> tuple[Path, str]:
 def _interrupted(exc: KeyboardInterrupt, plan: Any, out: Path) -> int:
     from platform_abm.batch.store import COMPLETED_STATES, META_FILE, SweepStore
 
+    if os.environ.get("PLATFORM_ABM_DEBUG", "") not in ("", "0"):
+        traceback.print_exception(exc)
     signum = int(getattr(exc, "signum", signal.SIGINT))
     what = "interrupted" if signum == signal.SIGINT else f"stopped by {exc}"
     if not (out / META_FILE).is_file():

@@ -51,6 +51,7 @@ from platform_abm.batch.store import (
     SweepStore,
 )
 from platform_abm.errors import InputError
+from platform_abm.results import deferred_signals
 from platform_abm.scenario import read_toml
 
 SCENARIO_TABLE = "scenario"
@@ -409,7 +410,10 @@ def execute_sweep(
                     )
                     bar.update(1)
         finally:
-            store.write_manifest(plan.runs)
+            # A second Ctrl-C must not cut the manifest short: one SIGINT can raise
+            # twice (once inside pyarrow, which watches for it, once in Python).
+            with deferred_signals():
+                store.write_manifest(plan.runs)
         keys = [run.key for run in plan.runs]
 
         def in_state(state: str) -> dict[str, str]:

@@ -201,14 +201,18 @@ class CurationTable(StrictModel):
     public_users: PUBLIC_USERS = Field(
         1, description="PublicUser agents, apportioned to factions by share"
     )
-    grid: GridTable = Field(default_factory=GridTable)
-    initial: InitialTable = Field(default_factory=InitialTable)
-    owner: CuratorTable = Field(default_factory=CuratorTable)
+    grid: GridTable = Field(default_factory=GridTable, description="the output space")
+    initial: InitialTable = Field(
+        default_factory=InitialTable, description="the initial distribution p_0"
+    )
+    owner: CuratorTable = Field(default_factory=CuratorTable, description="the platform's curator")
     factions: FACTIONS = Field(
         default_factory=lambda: [FactionTable()],
         description="the public factions (default: one faction 'public' with these defaults)",
     )
-    sampled: SampledTable = Field(default_factory=SampledTable)
+    sampled: SampledTable = Field(
+        default_factory=SampledTable, description="sizes of the sample-based loop"
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> CurationTable:
