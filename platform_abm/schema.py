@@ -18,6 +18,7 @@ import os
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
+import numpy as np
 from pydantic import (
     BeforeValidator,
     Field,
@@ -364,8 +365,6 @@ RNG_ALLOWED = "a seed (integer >= 0), None, or a numpy Generator, BitGenerator o
 
 
 def _rng(value: Any) -> Any:
-    import numpy as np
-
     if value is None:
         return value
     if isinstance(value, np.random.Generator | np.random.BitGenerator | np.random.SeedSequence):
