@@ -35,7 +35,7 @@ import pandas as pd
 
 from platform_abm.batch.runner import execute_sweep, plan_sweep
 from platform_abm.batch.store import SweepStore
-from platform_abm.scenario import read_toml
+from platform_abm.common.scenario_file import read_toml
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEEDUP_TARGET = 1.7

@@ -28,12 +28,16 @@ import time
 
 import numpy as np
 
-from platform_abm import data
-from platform_abm.collective.notebook import UnrolledGD, members_masks, solve_shift_notebook
-from platform_abm.collective.solvers import LeaderProblem, stackelberg
-from platform_abm.collective.strategies import FeatureShift
-from platform_abm.learners import ExactLogistic
-from platform_abm.utilities import LossAlignment
+from platform_abm.common import data
+from platform_abm.common.learners import ExactLogistic
+from platform_abm.platform.collective.solvers import LeaderProblem, stackelberg
+from platform_abm.platform.collective.strategies import FeatureShift
+from platform_abm.platform.collective.unrolled import (
+    UnrolledGD,
+    members_masks,
+    solve_shift_notebook,
+)
+from platform_abm.platform.user_utility import LossAlignment
 
 COLUMN = 2
 ALPHA = 0.3

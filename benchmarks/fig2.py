@@ -23,8 +23,8 @@ import time
 
 import numpy as np
 
-from platform_abm import data
-from platform_abm.reproduce import fig2_notebook as nb
+from platform_abm.common import data
+from platform_abm.platform.reproduce import fig2_notebook as nb
 
 AUTHORS_FIGURE_SECONDS = (25 * 60, 35 * 60)
 AUTHORS_PER_LAMBDA_SECONDS = (2 * 60, 4 * 60)

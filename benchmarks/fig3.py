@@ -18,7 +18,7 @@ Measured here, on the real credit data (same problems as the figure):
 
 Each measurement runs ``--iterations`` Adam steps (default 25) on 8 problems
 and is scaled to 250 steps; the projected grid time is 200 points at that rate.
-``--full`` also runs the whole grid through :func:`platform_abm.reproduce.fig3.run`
+``--full`` also runs the whole grid through :func:`platform_abm.platform.reproduce.fig3.run`
 and reports its measured wall time. Timings on a shared machine vary with the
 other load: ratios measured in the same run are more telling than absolute times.
 
@@ -37,13 +37,13 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from platform_abm import data
-from platform_abm.collective.notebook import (
+from platform_abm.common import data
+from platform_abm.platform.collective.unrolled import (
     permutation_members,
     single_threaded_worker,
     solve_zero_sum_free_edit,
 )
-from platform_abm.reproduce import fig3
+from platform_abm.platform.reproduce import fig3
 
 PROBLEMS = 8
 GRID_POINTS = 2 * len(fig3.ALPHAS) * fig3.RUNS

@@ -2,7 +2,7 @@
 
 Times, in one run on the same machine:
 
-* ``notebook`` — :func:`platform_abm.reproduce.fig4.fig4_curves` on the notebook
+* ``notebook`` — :func:`platform_abm.platform.reproduce.fig4.fig4_curves` on the notebook
   set-up (scikit-learn lbfgs, tol 1e-6, from scratch at every point; U and three
   Ψ per point);
 * ``fits only`` — the same 600 scikit-learn fits and nothing else: the work the
@@ -24,9 +24,9 @@ import time
 
 import numpy as np
 
-from platform_abm import data
-from platform_abm.learners import single_threaded_blas
-from platform_abm.reproduce import fig4
+from platform_abm.common import data
+from platform_abm.common.learners import single_threaded_blas
+from platform_abm.platform.reproduce import fig4
 
 AUTHORS_SECONDS = (27.0, 34.0)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from platform_abm.learners import ExactLogistic, single_threaded_blas
+from platform_abm.common.learners import ExactLogistic, single_threaded_blas
 
 
 @dataclass

@@ -16,9 +16,9 @@ import time
 
 import numpy as np
 
-from platform_abm import data
-from platform_abm.learners import ExactLogistic, Learner, SklearnLearner
-from platform_abm.model import PlatformModel
+from platform_abm.common import data
+from platform_abm.common.learners import ExactLogistic, Learner, SklearnLearner
+from platform_abm.platform.model import PlatformModel
 
 
 def median_round(population: data.Population, learner: Learner, rounds: int = 7) -> float:

@@ -55,7 +55,7 @@ def _rss_mib() -> float:
 def _model_kwargs(
     n: int, d: int, levels: tuple[float, ...], collective: bool, agent_sample: int = 0
 ) -> dict:
-    from platform_abm import data
+    from platform_abm.common import data
 
     return {
         "population": data.gaussian_population(n, d, seed=0),
@@ -85,8 +85,8 @@ def measure(
     """Build one model and time its rounds (run inside a fresh process)."""
     from numpy_reference import make_state, reference_round
 
-    from platform_abm.learners import ExactLogistic
-    from platform_abm.model import PlatformModel
+    from platform_abm.common.learners import ExactLogistic
+    from platform_abm.platform.model import PlatformModel
 
     kwargs = _model_kwargs(n, d, levels, collective, agent_sample)
     population = kwargs["population"]

@@ -10,7 +10,7 @@ Every error reaches the user as one line on standard error, never a traceback
 * exit code 130 (Ctrl-C), 143 (SIGTERM) or 129 (SIGHUP): interrupted;
 * exit code 70: an unexpected error inside the package (a bug: please report it).
 
-Results folders are written through :class:`platform_abm.results.OutputFolder`:
+Results folders are written through :class:`platform_abm.common.results.OutputFolder`:
 nothing is left behind by a failed or interrupted command, and nothing the
 program did not write is ever deleted (see ``docs/cli.md``).
 """
@@ -31,15 +31,16 @@ from pathlib import Path
 from typing import Any
 
 from platform_abm import __version__
-from platform_abm.errors import InputError, PlatformABMError, SimulationError
-from platform_abm.reproduce import FIGURES, VARIANTS
-from platform_abm.results import (
+from platform_abm.common.errors import InputError, PlatformABMError, SimulationError
+from platform_abm.common.results import (
     LOCATION_ERRNOS,
     RUN_FILES,
     OutputFolder,
     default_target,
 )
-from platform_abm.scenario import Scenario, load_scenario, read_toml
+from platform_abm.common.scenario_file import read_toml
+from platform_abm.platform.reproduce import FIGURES, VARIANTS
+from platform_abm.platform.scenario import Scenario, load_scenario
 
 EXIT_OK = 0
 EXIT_FAILED_RUN = 1
@@ -112,7 +113,7 @@ def run_platform(
     The folder is checked (and its staging folder created) before the model is
     built, so an output location that cannot be used fails at once; the results
     replace it only when the run has succeeded (see
-    :class:`~platform_abm.results.OutputFolder` for when a folder is replaced).
+    :class:`~platform_abm.common.results.OutputFolder` for when a folder is replaced).
 
     Args:
         scenario: The validated scenario.
@@ -131,8 +132,8 @@ def run_platform(
     """
     from dataclasses import asdict
 
-    from platform_abm.model import STATUS_DIVERGED, PlatformModel
-    from platform_abm.results import drift_figure, write_run_files
+    from platform_abm.common.results import drift_figure, write_run_files
+    from platform_abm.platform.model import STATUS_DIVERGED, PlatformModel
 
     folder = OutputFolder(
         out_dir, command="run", name=scenario.name, force=force, field=field, expected=RUN_FILES
@@ -230,10 +231,10 @@ def _target(out: str | None, output_dir: str | None, name: str) -> tuple[Path, s
 
 def _cmd_run(args: argparse.Namespace) -> int:
     if args.scenario is not None:
-        from platform_abm.batch.families import family_name
+        from platform_abm.families import family_of
 
         document = read_toml(args.scenario)
-        if family_name(document) == "curation":
+        if family_of(document).name == "curation":
             return _run_curation(document, args)
         scenario = load_scenario(args.scenario)
     else:
@@ -257,9 +258,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _run_curation(document: dict[str, Any], args: argparse.Namespace) -> int:
+    from platform_abm.common.results import write_run_files
     from platform_abm.curation.run import run_curation
     from platform_abm.curation.scenario import CurationScenario
-    from platform_abm.results import write_run_files
 
     if args.data is not None:
         raise InputError("--data", args.data, "no data file: curation scenarios generate their own")
@@ -325,7 +326,7 @@ def reproduction_folder(figure: str, variant: str = "paper", quick: bool = False
 
 def _figure_options(figure: str) -> frozenset[str]:
     """The options a figure module's ``run`` takes (none if it cannot be imported or says none)."""
-    from platform_abm.reproduce import figure_module
+    from platform_abm.platform.reproduce import figure_module
 
     try:
         return frozenset(getattr(figure_module(figure), "OPTIONS", frozenset()))
@@ -347,8 +348,8 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
             reproduce_curation(staging, progress=not args.quiet)
         print(f"wrote {out_dir}")
         return EXIT_OK
-    from platform_abm.reproduce import figure_module
-    from platform_abm.reproduce.summary import format_headlines
+    from platform_abm.platform.reproduce import figure_module
+    from platform_abm.platform.reproduce.summary import format_headlines
 
     module = figure_module(args.figure)
     if args.seeds is not None and args.seeds < 1:

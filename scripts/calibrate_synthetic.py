@@ -1,8 +1,8 @@
 """Calibrate the synthetic credit generator on the real Kaggle file (run once, by maintainers).
 
 Reads the Kaggle "Give Me Some Credit" training file through
-:func:`platform_abm.data.load_credit` (so through exactly the docs/model.md §5
-pipeline) and writes ``platform_abm/credit_calibration.json``: summary
+:func:`platform_abm.common.data.load_credit` (so through exactly the docs/model.md §5
+pipeline) and writes ``platform_abm/common/data/credit_calibration.json``: summary
 numbers only, never rows of the file. The JSON holds
 
 * ``reference``: the exact logistic fit of the real population (θ, training
@@ -11,7 +11,7 @@ numbers only, never rows of the file. The JSON holds
 * ``moments``: class prior and per-class means, standard deviations and
   covariances of the standardised features (documentation and tests);
 * ``generator``: the parameters of
-  :class:`platform_abm.data.SyntheticCreditModel`: per class, the empirical
+  :class:`platform_abm.common.data.SyntheticCreditModel`: per class, the empirical
   quantile function of every feature (excluding the rows coded 96/98) and the
   latent Gaussian-copula correlation, calibrated so that the synthetic
   normal-score (rank) correlations match the real ones; the code patterns and
@@ -37,8 +37,8 @@ import numpy as np
 from scipy.special import ndtri
 from scipy.stats import rankdata
 
-from platform_abm import data
-from platform_abm.learners import ExactLogistic
+from platform_abm.common import data
+from platform_abm.common.learners import ExactLogistic
 
 CODED_FEATURES = (2, 6, 8)
 """Past-due count columns that the Kaggle file sets to 96 or 98 together."""
@@ -270,7 +270,7 @@ def moments_section(F: np.ndarray, y: np.ndarray) -> dict[str, Any]:
 
 
 def coded_mask(path: Path) -> np.ndarray:
-    """Rows (in the order of :func:`platform_abm.data._parse_credit`) carrying the 96/98 codes."""
+    """Rows (in the order of :func:`~platform_abm.common.data._parse_credit`) with 96/98 codes."""
     frame = data._read_table(path)
     columns = [data.CREDIT_LABEL, *data.CREDIT_FEATURES[:-1]]
     complete = frame[columns].dropna()
@@ -284,7 +284,7 @@ def coded_mask(path: Path) -> np.ndarray:
 
 
 def generator_section(F: np.ndarray, y: np.ndarray, coded: np.ndarray) -> dict[str, Any]:
-    """Parameters of :class:`platform_abm.data.SyntheticCreditModel`."""
+    """Parameters of :class:`platform_abm.common.data.SyntheticCreditModel`."""
     patterns, pattern_of_row = np.unique(
         F[coded][:, list(CODED_FEATURES)], axis=0, return_inverse=True
     )
@@ -403,7 +403,8 @@ def main(argv: list[str] | None = None) -> None:
     generator = generator_section(F, y, coded)
     record = {
         "description": (
-            "Calibration of the synthetic credit population (platform_abm.data.synthetic_credit)"
+            "Calibration of the synthetic credit population"
+            " (platform_abm.common.data.synthetic_credit)"
             " on the Kaggle 'Give Me Some Credit' training file after the docs/model.md section 5"
             " pipeline. Summary statistics only; the file itself is not redistributed."
             " Written by scripts/calibrate_synthetic.py."

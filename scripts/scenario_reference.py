@@ -1,8 +1,8 @@
 """Generate ``docs/scenarios.md``, the scenario reference, from the validation declarations.
 
 Every key, its allowed values, default and meaning are read from the models the
-program validates with (``platform_abm/schema.py``, ``platform_abm/learners.py``,
-``platform_abm/collective/schema.py``, ``platform_abm/batch/spec.py``,
+program validates with (``platform_abm/platform/schema.py``, ``platform_abm/common/learners.py``,
+``platform_abm/platform/collective/schema.py``, ``platform_abm/batch/spec.py``,
 ``platform_abm/curation/schema.py``), so the reference cannot drift from what is
 accepted. ``tests/test_validation_reference.py`` fails when the committed file
 is out of date.
@@ -24,12 +24,12 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from platform_abm import schema
 from platform_abm.batch.spec import RangeTable, SweepTable
-from platform_abm.collective import schema as collective_schema
+from platform_abm.common.learners import LEARNERS, learner_names, learner_table
+from platform_abm.common.validation import describe
 from platform_abm.curation import schema as curation_schema
-from platform_abm.learners import LEARNERS, learner_names, learner_table
-from platform_abm.validation import describe
+from platform_abm.platform import schema
+from platform_abm.platform.collective import schema as collective_schema
 
 OUTPUT = Path(__file__).resolve().parents[1] / "docs" / "scenarios.md"
 
@@ -190,7 +190,7 @@ def platform_sections() -> list[str]:
         + ", ".join(f'"{n}"' for n in learner_names())
         + ', default "exact") and the parameters *that* learner takes (any other key is',
         "refused). Each learner declares its parameters itself (`_parameter_constraints` in",
-        "`platform_abm/learners.py`).",
+        "`platform_abm/common/learners.py`).",
         "",
     ]
     for name in learner_names():

@@ -25,7 +25,7 @@ def missing_resource(reason: str) -> None:
 @pytest.fixture(scope="session")
 def credit():
     """The real credit population (docs/model.md §5), seed 0."""
-    from platform_abm import data
+    from platform_abm.common import data
 
     if data.find_credit_file() is None:
         missing_resource(

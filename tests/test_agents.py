@@ -6,10 +6,10 @@ import pandas as pd
 import pytest
 from mesa.experimental.mesa_signals.signal_types import ModelSignals
 
-from platform_abm import data
-from platform_abm.agents import AGENT_REPORTERS, UserAgent, add_users
-from platform_abm.errors import InputError
-from platform_abm.model import PlatformModel
+from platform_abm.common import data
+from platform_abm.common.errors import InputError
+from platform_abm.platform.agents import AGENT_REPORTERS, UserAgent, add_users
+from platform_abm.platform.model import PlatformModel
 
 
 def _model(**kwargs):

@@ -14,7 +14,7 @@ from platform_abm.batch import aggregate, load_results, run_sweep
 from platform_abm.batch.runner import execute_sweep
 from platform_abm.batch.store import JOURNAL_FILE, MANIFEST_FILE, RUNS_DIR
 from platform_abm.cli import main as batch_main
-from platform_abm.errors import InputError
+from platform_abm.common.errors import InputError
 
 # Eight small runs (2 ε × 2 level mixes × 2 seeds) keeping every round: enough
 # for the tables to differ if a seed or a parameter went to the wrong run.
@@ -491,7 +491,7 @@ def test_a_curation_sweep_runs_each_point_like_its_own_scenario(tmp_path):
 def test_sweep_runs_record_model_level_data_only():
     # A sweep keeps each run's round table; an [output] agent_sample in the base
     # scenario must neither be recorded nor fail runs whose population is smaller.
-    from platform_abm.batch.families import FAMILIES
+    from platform_abm.families import FAMILIES
 
     family = FAMILIES["platform"]
     scenario = family.validate(

@@ -3,7 +3,7 @@ import pytest
 from platform_abm.batch.keys import run_key, run_seed
 from platform_abm.batch.runner import plan_sweep
 from platform_abm.batch.spec import SweepSpec, apply_overrides
-from platform_abm.errors import InputError
+from platform_abm.common.errors import InputError
 
 BASE = {
     "scenario": {"name": "spec", "seed": 4, "rounds": 3},

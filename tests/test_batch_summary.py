@@ -6,7 +6,7 @@ import pytest
 
 from platform_abm.batch.plot import plot_sweep, resolve_column
 from platform_abm.batch.summary import aggregate
-from platform_abm.errors import InputError
+from platform_abm.common.errors import InputError
 
 
 def t_quantile_2_dof(p):

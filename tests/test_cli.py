@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from platform_abm.cli import main
-from platform_abm.model import PlatformModel
+from platform_abm.platform.model import PlatformModel
 
 ROOT = Path(__file__).resolve().parents[1]
 

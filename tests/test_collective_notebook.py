@@ -7,7 +7,9 @@ import pickle
 import numpy as np
 import pytest
 
-from platform_abm.collective.notebook import (
+from platform_abm.common.learners import ExactLogistic, GradientDescent
+from platform_abm.platform.collective.spec import CollectiveSpec, plan_collective
+from platform_abm.platform.collective.unrolled import (
     Adam,
     UnrolledGD,
     ZeroSumColumnEdits,
@@ -22,9 +24,7 @@ from platform_abm.collective.notebook import (
     unrolled_backward,
     unrolled_forward,
 )
-from platform_abm.collective.spec import CollectiveSpec, plan_collective
-from platform_abm.learners import ExactLogistic, GradientDescent
-from platform_abm.utilities import LossAlignment
+from platform_abm.platform.user_utility import LossAlignment
 
 
 def small(n=80, seed=0):

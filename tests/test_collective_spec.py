@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from platform_abm.collective.membership import Condition, select_members
-from platform_abm.collective.spec import CollectiveSpec, plan_collective
-from platform_abm.errors import InputError, SimulationError
-from platform_abm.learners import ExactLogistic, LeastSquares
-from platform_abm.utilities import CallableUtility
+from platform_abm.common.errors import InputError, SimulationError
+from platform_abm.common.learners import ExactLogistic, LeastSquares
+from platform_abm.platform.collective.membership import Condition, select_members
+from platform_abm.platform.collective.spec import CollectiveSpec, plan_collective
+from platform_abm.platform.user_utility import CallableUtility
 
 NAMES = ["f0", "f1", "f2", "bias"]
 

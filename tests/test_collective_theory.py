@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from platform_abm.collective.implicit import leader_gradient, theta_jacobian_data
-from platform_abm.collective.metrics import (
+from platform_abm.common.learners import ExactLogistic, LeastSquares
+from platform_abm.platform.collective.implicit import leader_gradient, theta_jacobian_data
+from platform_abm.platform.collective.metrics import (
     alignment_phi,
     benefit,
     du_dalpha,
@@ -15,15 +16,14 @@ from platform_abm.collective.metrics import (
     segment_gamma,
     theorem5_bound,
 )
-from platform_abm.collective.solvers import (
+from platform_abm.platform.collective.solvers import (
     LeaderProblem,
     collective_rrm,
     selfish_equilibrium,
     stackelberg,
 )
-from platform_abm.collective.strategies import FeatureShift, FreeEdit, LabelEdit
-from platform_abm.learners import ExactLogistic, LeastSquares
-from platform_abm.utilities import LabelTarget, LossAlignment, TargetModel
+from platform_abm.platform.collective.strategies import FeatureShift, FreeEdit, LabelEdit
+from platform_abm.platform.user_utility import LabelTarget, LossAlignment, TargetModel
 
 
 def logistic_data(n: int, seed: int, intercept: float = 0.0, bias_column: bool = False):
@@ -73,7 +73,7 @@ def test_selfish_best_response_reports_an_unbounded_game():
     learner = ExactLogistic()
     utility = LossAlignment(learner, lam=0.0, sign=1.0)
     problem = LeaderProblem(learner, FeatureShift([0]), utility, X, y, np.arange(len(y)))
-    from platform_abm.errors import SimulationError
+    from platform_abm.common.errors import SimulationError
 
     with pytest.raises(SimulationError, match="unbounded"):
         selfish_equilibrium(problem, method="best-response")

@@ -5,6 +5,7 @@ import itertools
 import numpy as np
 import pytest
 
+from platform_abm.common.errors import InputError
 from platform_abm.curation.dynamics import (
     BTWeight,
     bt_weight,
@@ -14,7 +15,6 @@ from platform_abm.curation.dynamics import (
     two_curator_map,
 )
 from platform_abm.curation.rewards import DiscReward, grid_points
-from platform_abm.errors import InputError
 
 TAU, K, M = 0.5, 10, 4
 POINTS = grid_points(81, -5.0, 5.0)

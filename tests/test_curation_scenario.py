@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from platform_abm.common.errors import InputError
 from platform_abm.curation.model import CurationModel
 from platform_abm.curation.scenario import CurationScenario, FactionSpec
-from platform_abm.errors import InputError
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios" / "curation"
 

@@ -1,4 +1,4 @@
-"""Tests of platform_abm.data: credit pipeline, synthetic stand-in, user CSVs, Gaussians."""
+"""Tests of platform_abm.common.data: credit pipeline, synthetic stand-in, user CSVs, Gaussians."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from platform_abm import data
-from platform_abm.data import (
+from platform_abm.common import data
+from platform_abm.common.data import (
     CREDIT_ENV_VAR,
     CREDIT_FEATURES,
     Population,
@@ -22,8 +22,8 @@ from platform_abm.data import (
     load_csv,
     synthetic_credit,
 )
-from platform_abm.errors import DataUnavailableError, InputError
-from platform_abm.learners import ExactLogistic
+from platform_abm.common.errors import DataUnavailableError, InputError
+from platform_abm.common.learners import ExactLogistic
 
 
 def _credit_file() -> Path | None:

@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 
-from platform_abm import data
-from platform_abm.learners import ExactLogistic, Learner
-from platform_abm.model import PlatformModel
-from platform_abm.responses import anticipated_models, best_response, level_k_response
-from platform_abm.utilities import CallableUtility, LinearQuadratic
+from platform_abm.common import data
+from platform_abm.common.learners import ExactLogistic, Learner
+from platform_abm.platform.model import PlatformModel
+from platform_abm.platform.responses import anticipated_models, best_response, level_k_response
+from platform_abm.platform.user_utility import CallableUtility, LinearQuadratic
 
 
 class MeanEstimator(Learner):

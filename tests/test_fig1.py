@@ -10,11 +10,11 @@ import json
 import numpy as np
 import pytest
 
-from platform_abm.backtracking_gd import BacktrackingGD
 from platform_abm.cli import main
-from platform_abm.errors import InputError
-from platform_abm.learners import single_threaded_blas
-from platform_abm.reproduce import fig1
+from platform_abm.common.backtracking_gd import BacktrackingGD
+from platform_abm.common.errors import InputError
+from platform_abm.common.learners import single_threaded_blas
+from platform_abm.platform.reproduce import fig1
 
 pytestmark = pytest.mark.credit
 

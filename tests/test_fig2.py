@@ -23,9 +23,9 @@ import numpy as np
 import pytest
 
 from platform_abm.cli import main
-from platform_abm.learners import single_threaded_blas
-from platform_abm.reproduce import fig2
-from platform_abm.reproduce import fig2_notebook as nb
+from platform_abm.common.learners import single_threaded_blas
+from platform_abm.platform.reproduce import fig2
+from platform_abm.platform.reproduce import fig2_notebook as nb
 
 credit_slow = [pytest.mark.credit, pytest.mark.slow]
 

@@ -13,13 +13,13 @@ import json
 import numpy as np
 import pytest
 
-from platform_abm.collective.notebook import (
+from platform_abm.common.errors import InputError
+from platform_abm.platform.collective.unrolled import (
     UnrolledGD,
     permutation_members,
     solve_zero_sum_free_edit,
 )
-from platform_abm.errors import InputError
-from platform_abm.reproduce import fig3
+from platform_abm.platform.reproduce import fig3
 
 pytestmark = [pytest.mark.credit, pytest.mark.slow]
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from platform_abm.cli import main
-from platform_abm.reproduce import fig4
+from platform_abm.platform.reproduce import fig4
 
 pytestmark = pytest.mark.credit
 

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from platform_abm.cli import main
-from platform_abm.errors import InputError
-from platform_abm.learners import single_threaded_blas
-from platform_abm.reproduce import fig5
+from platform_abm.common.errors import InputError
+from platform_abm.common.learners import single_threaded_blas
+from platform_abm.platform.reproduce import fig5
 
 pytestmark = pytest.mark.credit
 

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from platform_abm.errors import InputError, SimulationError
-from platform_abm.learners import (
+from platform_abm.common.errors import InputError, SimulationError
+from platform_abm.common.learners import (
     FULL_STEP_SCORE_MOVE,
     ExactLogistic,
     GradientDescent,
@@ -170,7 +170,7 @@ def test_certified_full_steps_give_the_line_searched_optimum_bit_for_bit(monkeyp
     # Warm-started close to the optimum, every step moves the scores little, so
     # Newton skips the line search; forcing the line search everywhere (bound 0)
     # must evaluate the objective yet land on exactly the same coefficients.
-    from platform_abm import learners
+    from platform_abm.common import learners
 
     X, y = _problem(seed=4)
     optimum = ExactLogistic().fit(X, y).coef_

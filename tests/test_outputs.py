@@ -21,10 +21,10 @@ import pandas as pd
 import pytest
 from conftest import missing_resource
 
-from platform_abm import results
 from platform_abm.cli import main
-from platform_abm.errors import InputError
-from platform_abm.results import MARKER, OutputFolder, default_target
+from platform_abm.common import results
+from platform_abm.common.errors import InputError
+from platform_abm.common.results import MARKER, OutputFolder, default_target
 
 TINY = """
 [scenario]
@@ -230,7 +230,7 @@ def test_force_never_overwrites_a_file_of_the_users_and_refuses_before_running(
     before = _snapshot(mydocs)
     built = []
     monkeypatch.setattr(
-        "platform_abm.model.PlatformModel.__init__", lambda *a, **k: built.append(1)
+        "platform_abm.platform.model.PlatformModel.__init__", lambda *a, **k: built.append(1)
     )
     assert _run("--out", "mydocs", "--force") == 2
     err = capsys.readouterr().err
@@ -272,7 +272,7 @@ def test_a_read_only_location_fails_before_the_run_starts(work, capsys, monkeypa
     before = _snapshot(parent)
     built = []
     monkeypatch.setattr(
-        "platform_abm.model.PlatformModel.__init__", lambda *a, **k: built.append(1)
+        "platform_abm.platform.model.PlatformModel.__init__", lambda *a, **k: built.append(1)
     )
     with read_only(target if existing else parent):
         started = time.perf_counter()
@@ -415,7 +415,7 @@ class FakeFigure:
 
 @pytest.fixture
 def fake_figure(monkeypatch):
-    import platform_abm.reproduce as reproduce
+    import platform_abm.platform.reproduce as reproduce
 
     figure = FakeFigure()
     monkeypatch.setattr(reproduce, "figure_module", lambda name: figure)
@@ -568,7 +568,7 @@ def test_an_option_for_a_figure_module_without_options_is_refused_in_one_line(
 ):
     # Beyond the issue's list: a figure module that does not (yet) declare OPTIONS
     # made the option check end in an AttributeError (an internal error, exit 70).
-    import platform_abm.reproduce as reproduce
+    import platform_abm.platform.reproduce as reproduce
 
     class Bare:
         def run(self, out_dir, **kwargs):

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from platform_abm.errors import InputError
-from platform_abm.scenario import Scenario, load_scenario, scenario_from_dict
+from platform_abm.common.errors import InputError
+from platform_abm.platform.scenario import Scenario, load_scenario, scenario_from_dict
 
 ROOT = Path(__file__).resolve().parents[1]
 

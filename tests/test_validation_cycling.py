@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from platform_abm.metrics import CYCLE_RTOL, cycle_period
-from platform_abm.model import STATUS_CYCLING, PlatformModel
+from platform_abm.platform.model import STATUS_CYCLING, PlatformModel
+from platform_abm.platform.regimes import CYCLE_RTOL, cycle_period
 
 
 def _orbit(points, rounds, start=None):

@@ -8,10 +8,10 @@ import zipfile
 import numpy as np
 import pytest
 
-from platform_abm import data
 from platform_abm.cli import main
-from platform_abm.errors import InputError
-from platform_abm.model import PlatformModel
+from platform_abm.common import data
+from platform_abm.common.errors import InputError
+from platform_abm.platform.model import PlatformModel
 
 
 def _csv(path, rows, header="x1,x2,y"):

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from pydantic import Field
 
-from platform_abm import constraints
-from platform_abm.errors import InputError
-from platform_abm.learners import LEARNERS, parameters_model
-from platform_abm.validation import (
+from platform_abm.common import constraints
+from platform_abm.common.errors import InputError
+from platform_abm.common.learners import LEARNERS, parameters_model
+from platform_abm.common.validation import (
     StrictModel,
     boolean,
     choice,
@@ -124,7 +124,7 @@ def test_variants_take_only_their_own_keys():
     ],
 )
 def test_mirrored_constraints_translate_like_scikit_learns_own(constraint):
-    # The learners declare with platform_abm.constraints (mirrored so that no run has to
+    # The learners declare with platform_abm.common.constraints (mirrored so that no run has to
     # import scikit-learn); scikit-learn's own classes must mean exactly the same.
     from sklearn.utils import _param_validation as sk
 

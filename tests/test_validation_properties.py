@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from platform_abm.cli import main
-from platform_abm.learners import LEARNERS, learner_names
+from platform_abm.common.learners import LEARNERS, learner_names
 
 PLATFORM = {
     "scenario": {"name": "prop", "seed": 0, "rounds": 2},

@@ -3,9 +3,9 @@
 import importlib.util
 from pathlib import Path
 
-from platform_abm import schema
+from platform_abm.common.learners import LEARNERS, learner_table
 from platform_abm.curation import schema as curation_schema
-from platform_abm.learners import LEARNERS, learner_table
+from platform_abm.platform import schema
 
 ROOT = Path(__file__).resolve().parents[1]
 

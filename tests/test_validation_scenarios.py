@@ -7,11 +7,12 @@ import pytest
 
 from platform_abm.batch.runner import plan_sweep
 from platform_abm.cli import main
+from platform_abm.common.errors import InputError
+from platform_abm.common.scenario_file import read_toml
 from platform_abm.curation.model import CurationModel
 from platform_abm.curation.scenario import CurationScenario
-from platform_abm.errors import InputError
-from platform_abm.model import PlatformModel
-from platform_abm.scenario import Scenario, load_scenario, read_toml, scenario_from_dict
+from platform_abm.platform.model import PlatformModel
+from platform_abm.platform.scenario import Scenario, load_scenario, scenario_from_dict
 
 SMALL = {"scenario": {"rounds": 2}, "population": {"n": 300}}
 

@@ -29,16 +29,16 @@ from test_viz_render import (  # noqa: F401 (close_rendered_pages: an autouse fi
 from test_viz_render import images as plot_images
 
 from platform_abm.cli import main
+from platform_abm.common.errors import InputError
 from platform_abm.curation.figures import draw_heatmap
 from platform_abm.curation.model import CurationModel
 from platform_abm.curation.scenario import CurationScenario, FactionSpec, GridSpec
-from platform_abm.errors import InputError
 from platform_abm.viz import app
 from platform_abm.viz.cli import solara_command
-from platform_abm.viz.curation_components import CurationStatus
-from platform_abm.viz.curation_figures import DistancePlot, HeatmapPlot, curator_discs
-from platform_abm.viz.curation_page import CurationPage, CurationPageModel
-from platform_abm.viz.curation_params import model_kwargs, parse_controls, user_params
+from platform_abm.viz.curation.components import CurationStatus
+from platform_abm.viz.curation.figures import DistancePlot, HeatmapPlot, curator_discs
+from platform_abm.viz.curation.page import CurationPage, CurationPageModel
+from platform_abm.viz.curation.params import model_kwargs, parse_controls, user_params
 from platform_abm.viz.scenarios import SCENARIO_ENV_VAR, load_page_scenario
 from platform_abm.viz.session import RejectedParameters
 

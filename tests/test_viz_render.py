@@ -18,14 +18,19 @@ import numpy as np
 import pytest
 import solara
 
-from platform_abm.errors import InputError
-from platform_abm.model import PlatformModel
-from platform_abm.scenario import Scenario
-from platform_abm.viz import figures
+from platform_abm.common.errors import InputError
+from platform_abm.platform.model import PlatformModel
+from platform_abm.platform.scenario import Scenario
 from platform_abm.viz.cli import add_commands, solara_command
-from platform_abm.viz.components import COMPONENTS, CollectiveMetrics, StatusLine
-from platform_abm.viz.page import PageModel, PlatformPage
-from platform_abm.viz.params import Controls, model_kwargs, parse_controls, renormalise_levels
+from platform_abm.viz.platform import figures
+from platform_abm.viz.platform.components import COMPONENTS, CollectiveMetrics, StatusLine
+from platform_abm.viz.platform.page import PageModel, PlatformPage
+from platform_abm.viz.platform.params import (
+    Controls,
+    model_kwargs,
+    parse_controls,
+    renormalise_levels,
+)
 from platform_abm.viz.scenarios import SCENARIO_ENV_VAR
 from platform_abm.viz.session import RejectedParameters
 from platform_abm.viz.values import parse_seed

@@ -14,7 +14,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from platform_abm.errors import InputError
+from platform_abm.common.errors import InputError
 
 EXIT_OK = 0
 EXIT_FAILED_RUNS = 1
@@ -23,7 +23,7 @@ SHOWN_FAILURES = 5
 
 
 def _sweep_folder(args: argparse.Namespace, plan: Any) -> tuple[Path, str]:
-    from platform_abm.results import RESULTS_ROOT, default_target
+    from platform_abm.common.results import RESULTS_ROOT, default_target
 
     if args.out is not None:
         return Path(args.out), "--out"
@@ -131,7 +131,7 @@ def _cmd_aggregate(args: argparse.Namespace) -> int:
     from platform_abm.batch.runner import load_results
     from platform_abm.batch.store import SweepStore
     from platform_abm.batch.summary import aggregate
-    from platform_abm.results import save_table
+    from platform_abm.common.results import save_table
 
     out = _output_file(args.out, Path(args.results) / "aggregate.csv", ".csv", "--out")
     table = load_results(args.results)

@@ -48,7 +48,7 @@ from concurrent.futures.process import BrokenProcessPool
 from importlib import import_module
 from typing import Any, Protocol, TypeVar
 
-from platform_abm.errors import InputError
+from platform_abm.common.errors import InputError
 
 BACKENDS = ("serial", "local", "dask", "ray")
 MAX_WORKERS = 4096

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from platform_abm.errors import InputError
+from platform_abm.common.errors import InputError
 
 KEY_BYTES = 8
 SEED_MODES = ("run", "replicate")

@@ -17,8 +17,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from platform_abm.batch.summary import aggregate, per_round, split_diverged
-from platform_abm.errors import InputError
-from platform_abm.results import save_figure
+from platform_abm.common.errors import InputError
+from platform_abm.common.results import save_figure
 
 
 def resolve_column(table: pd.DataFrame, name: str, option: str) -> str:

@@ -37,7 +37,6 @@ from typing import Any
 import pandas as pd
 
 from platform_abm.batch.executors import describe_error, make_backend
-from platform_abm.batch.families import family_name, get_family
 from platform_abm.batch.keys import canonical_json, digest
 from platform_abm.batch.spec import RunSpec, SweepSpec, apply_overrides
 from platform_abm.batch.store import (
@@ -50,9 +49,10 @@ from platform_abm.batch.store import (
     STATUS_DIVERGED,
     SweepStore,
 )
-from platform_abm.errors import InputError
-from platform_abm.results import deferred_signals
-from platform_abm.scenario import read_toml
+from platform_abm.common.errors import InputError
+from platform_abm.common.results import deferred_signals
+from platform_abm.common.scenario_file import read_toml
+from platform_abm.families import family_of, get_family
 
 SCENARIO_TABLE = "scenario"
 
@@ -238,7 +238,7 @@ def plan_sweep(
         base_dir = Path.cwd()
     else:
         raise InputError("scenario", scenario, "a TOML file path or a scenario document (dict)")
-    family = get_family(family_name(doc))
+    family = family_of(doc)
     family.ensure_available()
     if isinstance(sweep, SweepSpec):
         spec = sweep

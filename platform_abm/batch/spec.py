@@ -36,8 +36,8 @@ import numpy as np
 from pydantic import BeforeValidator, Field, ValidationError, model_validator
 
 from platform_abm.batch.keys import SEED_MODES, canonical_json, plain, run_key, run_seed, tidy_float
-from platform_abm.errors import InputError
-from platform_abm.validation import (
+from platform_abm.common.errors import InputError
+from platform_abm.common.validation import (
     Allowed,
     StrictModel,
     choice,

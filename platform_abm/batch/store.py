@@ -27,7 +27,7 @@ A folder holds one sweep: the same scenario and ``[sweep]`` table resume it;
 any other sweep is refused, naming what differs.
 
 Every run file is written to a temporary name and renamed into place
-(:func:`platform_abm.results.write_atomic`), so a file under ``runs/`` is always
+(:func:`platform_abm.common.results.write_atomic`), so a file under ``runs/`` is always
 complete. Only the process driving the sweep writes (workers return their
 tables to it), under an exclusive lock on ``.lock``. The run files are the truth
 about which runs are done: a journal line lost to a crash between a rename and
@@ -52,8 +52,8 @@ import pyarrow.parquet as pq
 
 from platform_abm import __version__
 from platform_abm.batch.keys import canonical_json, plain
-from platform_abm.errors import InputError
-from platform_abm.results import protected_reason, write_atomic
+from platform_abm.common.errors import InputError
+from platform_abm.common.results import protected_reason, write_atomic
 
 FORMAT = 1
 META_FILE = "sweep.json"

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from platform_abm.errors import InputError
+from platform_abm.common.errors import InputError
 
 RUN_COLUMNS = ("run_key", "replicate", "seed")
 SUMMARY_COLUMNS = ("metric", "n", "n_diverged", "mean", "std", "ci_low", "ci_high")

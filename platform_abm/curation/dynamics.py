@@ -34,8 +34,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from platform_abm.common.errors import InputError
 from platform_abm.curation.metrics import total_variation
-from platform_abm.errors import InputError
 
 Array = np.ndarray
 

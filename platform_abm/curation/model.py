@@ -30,6 +30,8 @@ import mesa
 import numpy as np
 from mesa.agentset import AbstractAgentSet
 
+from platform_abm.common.errors import InputError
+from platform_abm.common.validation import validate
 from platform_abm.curation import metrics as M
 from platform_abm.curation.agents import CandidateSource, PublicUser
 from platform_abm.curation.dynamics import BTWeight, curation_round
@@ -45,8 +47,6 @@ from platform_abm.curation.sampled import (
 )
 from platform_abm.curation.scenario import CurationScenario, CuratorSpec, FactionSpec
 from platform_abm.curation.schema import CurationParams
-from platform_abm.errors import InputError
-from platform_abm.validation import validate
 
 Array = np.ndarray
 

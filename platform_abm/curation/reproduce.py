@@ -26,6 +26,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from platform_abm.common.errors import InputError
+from platform_abm.common.results import save_figure, save_table
 from platform_abm.curation.figures import curves_figure, heatmap_figure
 from platform_abm.curation.metrics import total_variation
 from platform_abm.curation.model import CurationModel
@@ -33,8 +35,6 @@ from platform_abm.curation.rewards import DiscReward
 from platform_abm.curation.run import run_model
 from platform_abm.curation.sampled import histogram_on_grid
 from platform_abm.curation.scenario import FIDELITIES
-from platform_abm.errors import InputError
-from platform_abm.results import save_figure, save_table
 
 #: Public centre of each regime (owner at the origin).
 REGIMES: dict[str, tuple[float, float]] = {

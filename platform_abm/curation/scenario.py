@@ -55,7 +55,7 @@ is optional; the values shown are the defaults, except the public centre)::
 Every key is declared in :mod:`platform_abm.curation.schema` (the reference,
 ``docs/scenarios.md``, is generated from it). :meth:`CurationScenario.from_dict`
 rejects unknown keys, wrong types and out-of-range values with
-:class:`~platform_abm.errors.InputError` naming the dotted field
+:class:`~platform_abm.common.errors.InputError` naming the dotted field
 (e.g. ``curation.factions[0].pool``).
 """
 
@@ -66,10 +66,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from platform_abm.common.validation import validate
 from platform_abm.curation import schema
 from platform_abm.curation.rewards import DiscReward
 from platform_abm.curation.schema import FIDELITIES, INITIAL_KINDS, MAX_GRID_SIZE, ORDERS
-from platform_abm.validation import validate
 
 __all__ = [
     "FIDELITIES",
@@ -272,7 +272,7 @@ class CurationScenario:
         Raises:
             InputError: If the file is not valid TOML or not a valid scenario.
         """
-        from platform_abm.scenario import read_toml
+        from platform_abm.common.scenario_file import read_toml
 
         return cls.from_dict(read_toml(path))
 

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
-from platform_abm.validation import (
+from platform_abm.common.validation import (
     PATH,
     REAL,
     ROUNDS,

@@ -6,11 +6,11 @@ Start it with ``platform-abm viz [SCENARIO]`` or ``solara run viz/app.py``.
 and its Reset (:mod:`platform_abm.viz.session`) and the rendering helpers
 (:mod:`platform_abm.viz.widgets`, :mod:`platform_abm.viz.values`).
 
-* Platform page: :mod:`~platform_abm.viz.page`, with its controls in
-  :mod:`~platform_abm.viz.params`, model in :mod:`~platform_abm.viz.model`,
-  components in :mod:`~platform_abm.viz.components` and plots in
-  :mod:`~platform_abm.viz.figures`.
-* Curation page: :mod:`~platform_abm.viz.curation_page`, with
-  :mod:`~platform_abm.viz.curation_params`, :mod:`~platform_abm.viz.curation_model`,
-  :mod:`~platform_abm.viz.curation_components` and :mod:`~platform_abm.viz.curation_figures`.
+* Platform page: :mod:`~platform_abm.viz.platform.page`, with its controls in
+  :mod:`~platform_abm.viz.platform.params`, model in :mod:`~platform_abm.viz.platform.model`,
+  components in :mod:`~platform_abm.viz.platform.components` and plots in
+  :mod:`~platform_abm.viz.platform.figures`.
+* Curation page: :mod:`~platform_abm.viz.curation.page`, with
+  :mod:`~platform_abm.viz.curation.params`, :mod:`~platform_abm.viz.curation.model`,
+  :mod:`~platform_abm.viz.curation.components` and :mod:`~platform_abm.viz.curation.figures`.
 """

@@ -2,28 +2,16 @@
 
 The scenario comes from the environment variable ``PLATFORM_ABM_VIZ_SCENARIO``
 (a TOML file; unset: the built-in platform default), as set by
-``platform-abm viz``; its family chooses the page (:data:`PAGES`).
+``platform-abm viz``; its family chooses the page (:mod:`platform_abm.families`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import solara
 
-from platform_abm.errors import PlatformABMError
-from platform_abm.viz.curation_page import CurationPage
-from platform_abm.viz.page import PlatformPage
-from platform_abm.viz.scenarios import (
-    CURATION,
-    PLATFORM,
-    PageScenario,
-    scenario_from_environment,
-)
-
-PAGES: dict[str, Callable[[Any], Any]] = {PLATFORM: PlatformPage, CURATION: CurationPage}
-"""The page of each model family, called with the family's scenario."""
+from platform_abm.common.errors import PlatformABMError
+from platform_abm.families import get_family
+from platform_abm.viz.scenarios import PageScenario, scenario_from_environment
 
 
 def _load_scenario_or_error() -> tuple[PageScenario | None, str | None]:
@@ -40,7 +28,7 @@ def Page() -> None:
     if loaded is None:
         solara.Error(error)
         return
-    PAGES[loaded.family](loaded.scenario)
+    get_family(loaded.family).page_component()(loaded.scenario)
 
 
 page = Page

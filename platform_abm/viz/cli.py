@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from platform_abm.errors import InputError
+from platform_abm.common.errors import InputError
 from platform_abm.viz.scenarios import SCENARIO_ENV_VAR, load_page_scenario
 
 APP_MODULE = "platform_abm.viz.app"

@@ -26,7 +26,7 @@ import solara
 import solara.lab
 from mesa.visualization import SolaraViz
 
-from platform_abm.errors import PlatformABMError
+from platform_abm.common.errors import PlatformABMError
 from platform_abm.viz.widgets import html_block
 
 

@@ -1,6 +1,6 @@
 """Values typed or slid in a page's sidebar, read into numbers, seeds and choices.
 
-Every reader raises :class:`~platform_abm.errors.InputError` naming the
+Every reader raises :class:`~platform_abm.common.errors.InputError` naming the
 control, so that the page can show one clear line. Pure Python: nothing here
 knows about Solara or about a model.
 """
@@ -11,7 +11,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from platform_abm.errors import InputError
+from platform_abm.common.errors import InputError
 
 MAX_SEED = 2**63 - 1
 """Largest seed accepted (as in scenario files)."""

@@ -14,7 +14,7 @@ from typing import Any
 
 import solara
 
-from platform_abm.viz.figures import LivePlot
+from platform_abm.viz.platform.figures import LivePlot
 
 
 def status_badge(text: str, colour: str) -> str:

@@ -1,0 +1,1 @@
+"""What both model families use: data, learners, validation, errors, results and recording."""

@@ -1,0 +1,1 @@
+"""The retraining family: strategic users (level-k or collectives) and a retrained platform."""

@@ -1,0 +1,1 @@
+"""The curation family's live page: controls, model session, components and plots."""
