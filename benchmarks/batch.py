@@ -33,8 +33,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from platform_abm.batch.runner import execute_sweep, plan_sweep
-from platform_abm.batch.store import SweepStore
+from platform_abm.batch.runner import SweepOptions, execute_sweep, plan_sweep
+from platform_abm.batch.store import SweepIdentity, SweepStore
 from platform_abm.common.scenario_file import read_toml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,9 +56,8 @@ def timed_sweep(
     load_before = os.getloadavg()[0]
     cpu = cpu_seconds()
     started = time.perf_counter()
-    report = execute_sweep(
-        scenario, out, backend=backend, workers=workers, progress=False, sweep=sweep
-    )
+    options = SweepOptions(backend=backend, workers=workers, progress=False)
+    report = execute_sweep(scenario, out, options, sweep=sweep)
     wall = time.perf_counter() - started
     if report.failed or report.lost:
         raise SystemExit(
@@ -96,9 +95,7 @@ def describe_mismatch(name: str, reference: pd.DataFrame, table: pd.DataFrame) -
 def store_overhead(scratch: Path, table: pd.DataFrame) -> float:
     """Median seconds to record one run (Parquet encode, atomic write, journal line)."""
     row = table.iloc[[0]].reset_index(drop=True)
-    store = SweepStore.open(
-        scratch / "store-only", fingerprint="bench", family="platform", scenario={}, sweep={}
-    )
+    store = SweepStore.open(scratch / "store-only", SweepIdentity("bench", "platform", {}, {}))
     times = []
     with store:
         for i in range(STORE_SAMPLES):

@@ -1,6 +1,7 @@
 """Benchmark the alignment game: exact grid dynamics and the paper's sample-based loop.
 
-Prints wall-clock and CPU time of 100 rounds (targets: grid 81×81 < 1 s, sampled < 30 s).
+Prints wall-clock and CPU time of up to 100 rounds (a grid run stops once it has converged;
+targets: grid 81×81 < 1 s, sampled < 30 s).
 Run with ``python benchmarks/curation.py``.
 """
 
@@ -47,7 +48,7 @@ def main() -> None:
     print(line.format("two-curator map, 81×81, 100 rounds:", wall, cpu))
     for regime, x in (("perfect", 0.0), ("partial", 1.5), ("disjoint", 3.0)):
         wall, cpu = timed(lambda x=x: run(public_centre_x=x, rng=0))
-        print(line.format(f"CurationModel grid 81×81, 100 rounds, {regime}:", wall, cpu))
+        print(line.format(f"CurationModel grid 81×81, ≤ 100 rounds, {regime}:", wall, cpu))
     for regime, x in (("perfect", 0.0), ("disjoint", 3.0)):
         wall, cpu = timed(lambda x=x: run(fidelity="sampled", public_centre_x=x, rng=0), repeats=1)
         print(line.format(f"CurationModel sampled, 100 rounds, {regime}:", wall, cpu))

@@ -27,6 +27,7 @@ def median_round(population: data.Population, learner: Learner, rounds: int = 7)
         population=population,
         levels=(0.0, 0.5, 0.5),
         epsilon=0.5,
+        epsilon_distribution="constant",
         learner=learner,
         max_rounds=rounds + 2,
         tolerance=1e-300,

@@ -5,7 +5,8 @@ The names most programs need are importable from the package root::
     from platform_abm import PlatformModel, load_scenario
 
     model = PlatformModel.from_scenario(load_scenario("scenarios/default.toml"))
-    table = model.run()
+    model.run_model()  # Mesa's loop: step() until running turns False
+    table = model.results()
 
 Two model families live side by side, each in its own subpackage with the same
 plan (``model``, ``agents``, ``scenario``, ``run``, ``reproduce``):

@@ -22,25 +22,19 @@ import contextlib
 import os
 import signal
 import sys
-import threading
-import time
 import tomllib
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from platform_abm import __version__
+from platform_abm.common.commands import add_command, add_quiet_option, add_scenario_argument
 from platform_abm.common.errors import InputError, PlatformABMError, SimulationError
-from platform_abm.common.results import (
-    LOCATION_ERRNOS,
-    RUN_FILES,
-    OutputFolder,
-    default_target,
-)
-from platform_abm.common.scenario_file import read_toml
+from platform_abm.common.results import LOCATION_ERRNOS, OutputFolder, default_target
+from platform_abm.common.signals import signals_as_interrupts
+from platform_abm.families import read_scenario
 from platform_abm.platform.reproduce import FIGURES, VARIANTS
-from platform_abm.platform.scenario import Scenario, load_scenario
 
 EXIT_OK = 0
 EXIT_FAILED_RUN = 1
@@ -50,121 +44,6 @@ EXIT_INTERRUPTED = 130
 DEBUG_ENV_VAR = "PLATFORM_ABM_DEBUG"
 #: Statuses of a run that produced valid results without converging (exit code 0, a warning).
 UNCONVERGED = ("round-limit", "cycling")
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM or SIGHUP received: handled like Ctrl-C, so every clean-up runs.
-
-    Attributes:
-        signum: The signal number (the exit code is 128 + signum).
-    """
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signal.Signals(signum).name)
-        self.signum = signum
-
-
-def _raise_terminated(signum: int, frame: Any) -> None:
-    del frame
-    raise Terminated(signum)
-
-
-@contextlib.contextmanager
-def signals_as_interrupts() -> Iterator[None]:
-    """Turn SIGTERM and SIGHUP into :class:`Terminated` while the block runs (main thread only).
-
-    Python's default for both is to die at once, leaving staging folders and
-    worker processes behind; raised as an exception they unwind like Ctrl-C. A
-    signal that is ignored (``nohup``) stays ignored.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous: dict[int, Any] = {}
-    for name in ("SIGTERM", "SIGHUP"):
-        number = getattr(signal, name, None)
-        if number is None or signal.getsignal(number) is signal.SIG_IGN:
-            continue
-        previous[number] = signal.signal(number, _raise_terminated)
-    try:
-        yield
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
-
-
-def _progress(total: int, description: str, enabled: bool) -> Any:
-    """A tqdm progress bar on standard error (a no-op object when disabled)."""
-    from tqdm import tqdm
-
-    return tqdm(total=total, desc=description, unit="round", disable=not enabled, leave=False)
-
-
-def run_platform(
-    scenario: Scenario,
-    out_dir: str | Path,
-    progress: bool = True,
-    *,
-    force: bool = False,
-    field: str = "--out",
-) -> dict[str, Any]:
-    """Run a platform scenario to convergence or its round limit and write its results folder.
-
-    The folder is checked (and its staging folder created) before the model is
-    built, so an output location that cannot be used fails at once; the results
-    replace it only when the run has succeeded (see
-    :class:`~platform_abm.common.results.OutputFolder` for when a folder is replaced).
-
-    Args:
-        scenario: The validated scenario.
-        out_dir: Results folder.
-        progress: Whether to show a progress bar.
-        force: Also write into a non-empty folder without the package's marker
-            (next to its files, deleting nothing).
-        field: How the folder was given (for messages).
-
-    Returns:
-        The run's summary (as written to ``summary.json``).
-
-    Raises:
-        InputError: When the folder may not be written, or for bad input.
-        SimulationError: When the run diverges (nothing is written).
-    """
-    from dataclasses import asdict
-
-    from platform_abm.common.results import drift_figure, write_run_files
-    from platform_abm.platform.model import STATUS_DIVERGED, PlatformModel
-
-    folder = OutputFolder(
-        out_dir, command="run", name=scenario.name, force=force, field=field, expected=RUN_FILES
-    )
-    with folder as staging:
-        started = time.perf_counter()
-        model = PlatformModel(**scenario.model_params())
-        with _progress(scenario.rounds, scenario.name, progress) as bar:
-            while model.running:
-                model.step()
-                bar.update(1)
-                bar.set_postfix(drift=f"{model.last_drift:.2e}")
-        if model.status == STATUS_DIVERGED:
-            raise SimulationError(model.message)
-        wall = time.perf_counter() - started
-        table = model.results()
-        summary = {
-            "platform_abm_version": __version__,
-            "scenario": asdict(scenario),
-            **model.summary(),
-            "wall_time_s": wall,
-        }
-        agents = model.agent_results()
-        write_run_files(
-            staging,
-            table,
-            summary,
-            {"drift": drift_figure(table, scenario.name)},
-            tables=None if agents is None else {"agents": agents},
-        )
-    return summary
 
 
 def _status_text(summary: dict[str, Any]) -> str:
@@ -182,8 +61,10 @@ def _warn_unconverged(summary: dict[str, Any]) -> None:
     if status not in UNCONVERGED:
         return
     detail = summary.get("message") or (
-        f"the drift was {summary.get('final_drift', float('nan')):.3e} after "
-        f"{summary.get('rounds')} rounds, above run.tolerance"
+        f"the drift was {summary['final_drift']:.3e} after {summary.get('rounds')} rounds, "
+        "above run.tolerance"
+        if "final_drift" in summary
+        else f"it ran all {summary.get('rounds')} rounds"
     )
     print(
         f"platform-abm: warning: the run did not converge (status {status}): {detail}; "
@@ -192,32 +73,37 @@ def _warn_unconverged(summary: dict[str, Any]) -> None:
     )
 
 
-def _print_table(summary: dict[str, Any], out_dir: Path) -> None:
-    """Print the short end-of-run table."""
-    rows = [
+def _print_summary(summary: dict[str, Any], out_dir: Path) -> None:
+    """Print the short end-of-run table (the rows a family's summary has)."""
+    rows: list[tuple[str, Any]] = [
         ("status", _status_text(summary)),
         ("rounds run", summary["rounds"]),
-        ("users", summary["users"]),
-        ("final drift", f"{summary['final_drift']:.3e}"),
     ]
+    if "users" in summary:
+        rows.append(("users", summary["users"]))
+    if "final_drift" in summary:
+        rows.append(("final drift", f"{summary['final_drift']:.3e}"))
     rows += [
         (f"utility, level {level}", f"{value:.6f}")
-        for level, value in summary["utility_per_level"].items()
+        for level, value in summary.get("utility_per_level", {}).items()
     ]
     rows += [
         (f"utility, collective {name}", f"{info.get('utility', float('nan')):.6f}")
         for name, info in summary.get("collectives", {}).items()
     ]
-    rows += [
-        ("learner accuracy", f"{summary['accuracy']:.4f}"),
-        ("regime", summary["regime"]),
-        ("wall time", f"{summary['wall_time_s']:.2f} s"),
-        ("results", str(out_dir)),
-    ]
+    if summary.get("accuracy") is not None:
+        rows.append(("learner accuracy", f"{summary['accuracy']:.4f}"))
+    if "regime" in summary:
+        rows.append(("regime", summary["regime"]))
+    rows += [(f"regime, {name}", regime) for name, regime in summary.get("regimes", {}).items()]
+    if "wall_time_s" in summary:
+        rows.append(("wall time", f"{summary['wall_time_s']:.2f} s"))
+    rows.append(("results", str(out_dir)))
     width = max(len(name) for name, _ in rows)
     for name, value in rows:
         print(f"{name:<{width}}  {value}")
-    print(f"note: {summary['regime_explanation']}")
+    if summary.get("regime_explanation"):
+        print(f"note: {summary['regime_explanation']}")
 
 
 def _target(out: str | None, output_dir: str | None, name: str) -> tuple[Path, str]:
@@ -230,67 +116,13 @@ def _target(out: str | None, output_dir: str | None, name: str) -> tuple[Path, s
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    if args.scenario is not None:
-        from platform_abm.families import family_of
-
-        document = read_toml(args.scenario)
-        if family_of(document).name == "curation":
-            return _run_curation(document, args)
-        scenario = load_scenario(args.scenario)
-    else:
-        scenario = Scenario()
-    changes: dict[str, Any] = {"rounds": args.rounds, "seed": args.seed}
-    if args.data is not None:
-        data_file = Path(args.data).expanduser()
-        if not data_file.is_file():
-            raise InputError("--data", str(data_file), "an existing CSV or ZIP file")
-        changes["path"] = str(data_file.resolve())
-        if scenario.source != "csv":
-            changes["source"] = "credit"
-    scenario = scenario.with_overrides(**changes)
+    family, scenario = read_scenario(args.scenario)
+    scenario = family.override(scenario, rounds=args.rounds, seed=args.seed, data=args.data)
     out_dir, field = _target(args.out, scenario.output_dir, scenario.name)
-    summary = run_platform(
-        scenario, out_dir, progress=not args.quiet, force=args.force, field=field
-    )
-    _print_table(summary, out_dir)
+    run = family.runner()
+    summary = run(scenario, out_dir, progress=not args.quiet, force=args.force, field=field)
+    _print_summary(summary, out_dir)
     _warn_unconverged(summary)
-    return EXIT_OK
-
-
-def _run_curation(document: dict[str, Any], args: argparse.Namespace) -> int:
-    from platform_abm.common.results import write_run_files
-    from platform_abm.curation.run import run_curation
-    from platform_abm.curation.scenario import CurationScenario
-
-    if args.data is not None:
-        raise InputError("--data", args.data, "no data file: curation scenarios generate their own")
-    meta = document.setdefault("scenario", {})
-    meta.update({k: v for k, v in (("rounds", args.rounds), ("seed", args.seed)) if v is not None})
-    scenario = CurationScenario.from_dict(document)
-    out_dir, field = _target(args.out, scenario.output_dir, scenario.name)
-    folder = OutputFolder(
-        out_dir,
-        command="run",
-        name=scenario.name,
-        force=args.force,
-        field=field,
-        expected=RUN_FILES,
-    )
-    with folder as staging:
-        started = time.perf_counter()
-        table, summary, figures = run_curation(scenario, progress=not args.quiet)
-        summary = {
-            "platform_abm_version": __version__,
-            **summary,
-            "wall_time_s": time.perf_counter() - started,
-        }
-        write_run_files(staging, table, summary, figures)
-    for key in ("status", "regime"):
-        if key in summary:
-            print(f"{key:<12}  {summary[key]}")
-    print(f"{'rounds run':<12}  {len(table)}")
-    print(f"{'wall time':<12}  {summary['wall_time_s']:.2f} s")
-    print(f"{'results':<12}  {out_dir}")
     return EXIT_OK
 
 
@@ -303,6 +135,8 @@ _FIGURE_OPTIONS = {
     "--search-eta": "search_eta",
     "--redraw-target": "redraw_target",
     "--mixture": "mixture",
+    "--strategy": "strategy",
+    "--workers": "workers",
 }
 
 
@@ -401,10 +235,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    run = commands.add_parser(
-        "run", help="run one scenario", description="Run one scenario and write its results folder."
+    run = add_command(
+        commands,
+        "run",
+        _cmd_run,
+        summary="run one scenario",
+        description="Run one scenario and write its results folder.",
     )
-    run.add_argument("scenario", nargs="?", help="scenario TOML file (default: built-in default)")
+    add_scenario_argument(run)
     run.add_argument("--rounds", type=int, help="override the round limit")
     run.add_argument("--seed", type=int, help="override the seed")
     run.add_argument("--out", help="results folder (default: results/<scenario name>)")
@@ -415,12 +253,13 @@ def build_parser() -> argparse.ArgumentParser:
         "results next to its files; never deletes or overwrites them)",
     )
     run.add_argument("--data", help="the Kaggle credit CSV/ZIP (or the scenario's CSV)")
-    run.add_argument("--quiet", action="store_true", help="no progress bar")
-    run.set_defaults(handler=_cmd_run)
+    add_quiet_option(run)
 
-    reproduce = commands.add_parser(
+    reproduce = add_command(
+        commands,
         "reproduce",
-        help="reproduce a published figure",
+        _cmd_reproduce,
+        summary="reproduce a published figure",
         description="Reproduce a figure of the paper (needs the real credit data, except "
         "'curation'). Writes the figure, the table behind it and summary.json (each headline "
         "number measured, published and as the authors' code gives it).",
@@ -451,6 +290,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     reproduce.add_argument("--setting", help="learner setting (fig3 notebook: saved | published)")
     reproduce.add_argument(
+        "--strategy", help="fig3 paper: the collective's strategy (shift | free-edit)"
+    )
+    reproduce.add_argument(
+        "--workers", type=int, help="fig3 notebook: worker processes (default 1 per core, ≤ 2)"
+    )
+    reproduce.add_argument(
         "--diagnose", action="store_true", help="fig2: the budget-matched controls behind B"
     )
     reproduce.add_argument(
@@ -474,8 +319,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="also write into a non-empty folder platform-abm did not write (never deletes "
         "or overwrites its files)",
     )
-    reproduce.add_argument("--quiet", action="store_true", help="no progress bar")
-    reproduce.set_defaults(handler=_cmd_reproduce)
+    add_quiet_option(reproduce)
 
     from platform_abm.batch.cli import add_commands as add_batch_commands
     from platform_abm.viz.cli import add_commands as add_viz_commands

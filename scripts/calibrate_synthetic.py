@@ -38,6 +38,8 @@ from scipy.special import ndtri
 from scipy.stats import rankdata
 
 from platform_abm.common import data
+from platform_abm.common.data import credit, tables
+from platform_abm.common.data import synthetic as synthetic_source
 from platform_abm.common.learners import ExactLogistic
 
 CODED_FEATURES = (2, 6, 8)
@@ -64,7 +66,7 @@ DISCRETE_MAX_VALUES = 256
 LATENT_SAMPLE = 200_000
 """Sample size used to calibrate the latent correlations."""
 
-DEFAULT_OUT = Path(__file__).resolve().parents[1] / "platform_abm" / data.CALIBRATION_RESOURCE
+DEFAULT_OUT = Path(synthetic_source.__file__).with_name(data.CALIBRATION_RESOURCE)
 
 
 def _round(value: float, digits: int = 12) -> float:
@@ -196,8 +198,8 @@ def calibrate_copula(
     no_codes = np.zeros(0)
     gap = np.inf
     for _ in range(iterations):
-        model = data._ClassModel(
-            marginals=tuple(data._Marginal.from_dict(m) for m in marginals),
+        model = synthetic_source._ClassModel(
+            marginals=tuple(synthetic_source._Marginal.from_dict(m) for m in marginals),
             cholesky=np.linalg.cholesky(R),
             coded_rates=no_codes,
         )
@@ -270,8 +272,8 @@ def moments_section(F: np.ndarray, y: np.ndarray) -> dict[str, Any]:
 
 
 def coded_mask(path: Path) -> np.ndarray:
-    """Rows (in the order of :func:`~platform_abm.common.data._parse_credit`) with 96/98 codes."""
-    frame = data._read_table(path)
+    """Rows (in :func:`~platform_abm.common.data.credit._parse_credit` order) with 96/98 codes."""
+    frame = tables.read_table(path)
     columns = [data.CREDIT_LABEL, *data.CREDIT_FEATURES[:-1]]
     complete = frame[columns].dropna()
     labels = complete[data.CREDIT_LABEL].to_numpy()
@@ -392,9 +394,9 @@ def main(argv: list[str] | None = None) -> None:
     started = time.perf_counter()
     path = data.find_credit_file(args.data)
     if path is None:
-        raise SystemExit(data._HOW_TO_GET_CREDIT)
+        raise SystemExit(credit._HOW_TO_GET_CREDIT)
     stat = path.stat()
-    X, y = data._parse_credit(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    X, y = credit._parse_credit(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
     X, y = np.array(X), np.array(y)
     coded = coded_mask(path)
     F = X[:, :-1]

@@ -1,7 +1,7 @@
 """Generate ``docs/scenarios.md``, the scenario reference, from the validation declarations.
 
 Every key, its allowed values, default and meaning are read from the models the
-program validates with (``platform_abm/platform/schema.py``, ``platform_abm/common/learners.py``,
+program validates with (``platform_abm/platform/schema.py``, ``platform_abm/common/learners/``,
 ``platform_abm/platform/collective/schema.py``, ``platform_abm/batch/spec.py``,
 ``platform_abm/curation/schema.py``), so the reference cannot drift from what is
 accepted. ``tests/test_validation_reference.py`` fails when the committed file
@@ -190,7 +190,7 @@ def platform_sections() -> list[str]:
         + ", ".join(f'"{n}"' for n in learner_names())
         + ', default "exact") and the parameters *that* learner takes (any other key is',
         "refused). Each learner declares its parameters itself (`_parameter_constraints` in",
-        "`platform_abm/common/learners.py`).",
+        "`platform_abm/common/learners/`).",
         "",
     ]
     for name in learner_names():

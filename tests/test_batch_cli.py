@@ -4,37 +4,22 @@ import shutil
 import pandas as pd
 import pytest
 
-from platform_abm.batch.store import JOURNAL_FILE, RUNS_DIR, SweepStore
+from platform_abm.batch.store import JOURNAL_FILE, RUNS_DIR, SweepIdentity, SweepStore
 from platform_abm.cli import main
-
-TINY = """
-[scenario]
-name = "tiny"
-seed = 3
-rounds = 3
-
-[population]
-source = "gaussian"
-n = 200
-strategic_features = [0, 1]
-
-[users]
-epsilon = 0.5
-
-[sweep]
-seeds = 3
-
-[sweep.parameters]
-"users.epsilon" = [0.25, 1.0]
-"users.levels" = [{1 = 1.0}, {2 = 1.0}]
-"""
 
 
 @pytest.fixture(scope="module")
-def swept_once(tmp_path_factory):
+def twelve_runs(tiny_sweep):
+    """The tiny sweep with a second parameter and three seeds: 2 ε × 2 levels × 3 = 12 runs."""
+    return (
+        tiny_sweep.replace("seeds = 2", "seeds = 3") + '"users.levels" = [{1 = 1.0}, {2 = 1.0}]\n'
+    )
+
+
+@pytest.fixture(scope="module")
+def swept_once(tmp_path_factory, twelve_runs, write_scenario):
     root = tmp_path_factory.mktemp("batch-cli")
-    scenario = root / "tiny.toml"
-    scenario.write_text(TINY)
+    scenario = write_scenario(root, twelve_runs, "tiny.toml")
     out = root / "results"
     assert main(["sweep", str(scenario), "--out", str(out), "--backend", "serial", "--quiet"]) == 0
     return scenario, out
@@ -104,11 +89,7 @@ def test_a_second_sweep_cannot_write_to_a_folder_in_use(swept, capsys):
     scenario, out = swept
     meta = json.loads((out / "sweep.json").read_text())
     holder = SweepStore.open(
-        out,
-        fingerprint=meta["fingerprint"],
-        family="platform",
-        scenario=meta["scenario"],
-        sweep=meta["sweep"],
+        out, SweepIdentity(meta["fingerprint"], "platform", meta["scenario"], meta["sweep"])
     )
     try:
         code = main(["sweep", str(scenario), "--out", str(out), "--backend", "serial", "--quiet"])
@@ -129,10 +110,11 @@ def test_a_second_sweep_cannot_write_to_a_folder_in_use(swept, capsys):
         (["plot", "{out}", "--x", "nothing", "--y", "utility"], "--x: got 'nothing'"),
     ],
 )
-def test_bad_input_exits_2_with_one_line(swept, tmp_path, capsys, args, message):
+def test_bad_input_exits_2_with_one_line(
+    swept, tmp_path, capsys, args, message, twelve_runs, write_scenario
+):
     scenario, out = swept
-    bad = tmp_path / "bad.toml"
-    bad.write_text(TINY.replace("[0.25, 1.0]", "[0.25, -1.0]"))
+    bad = write_scenario(tmp_path, twelve_runs.replace("[0.25, 1.0]", "[0.25, -1.0]"), "bad.toml")
     names = {"scenario": scenario, "bad": bad, "tmp": tmp_path, "out": out}
     code = main([a.format(**names) for a in args])
     err = capsys.readouterr().err

@@ -11,10 +11,12 @@ import pandas as pd
 import pytest
 
 from platform_abm.batch import aggregate, load_results, run_sweep
-from platform_abm.batch.runner import execute_sweep
+from platform_abm.batch.runner import SweepOptions, execute_sweep
 from platform_abm.batch.store import JOURNAL_FILE, MANIFEST_FILE, RUNS_DIR
 from platform_abm.cli import main as batch_main
 from platform_abm.common.errors import InputError
+
+SERIAL = SweepOptions(backend="serial", progress=False)
 
 # Eight small runs (2 ε × 2 level mixes × 2 seeds) keeping every round: enough
 # for the tables to differ if a seed or a parameter went to the wrong run.
@@ -41,43 +43,14 @@ record = "rounds"
 "users.levels" = [{1 = 1.0}, {1 = 0.5, 2 = 0.5}]
 """
 
-# Eight runs of a few tenths of a second each, for the kill-and-resume test.
-SLOWER = """
-[scenario]
-name = "slower"
-seed = 5
-rounds = 25
-
-[population]
-source = "gaussian"
-n = 5000
-strategic_features = [0, 1, 2]
-
-[users]
-epsilon = {distribution = "lognormal", median = 0.4, sigma = 0.5}
-levels = {1 = 0.5, 2 = 0.5}
-
-[sweep]
-seeds = 4
-record = "last"
-
-[sweep.parameters]
-"users.epsilon.median" = [0.2, 0.4]
-"""
 N_SLOWER = 8
 
 
 @pytest.fixture(scope="module")
-def slower_reference(tmp_path_factory):
-    """The uninterrupted serial table of the SLOWER sweep."""
+def slower_reference(tmp_path_factory, slow_sweep, write_scenario):
+    """The uninterrupted serial table of the slow sweep."""
     root = tmp_path_factory.mktemp("slower-reference")
-    return run_sweep(_write(root, SLOWER), root / "out", backend="serial", progress=False)
-
-
-def _write(tmp_path, text, name="sweep.toml"):
-    path = tmp_path / name
-    path.write_text(text)
-    return path
+    return execute_sweep(write_scenario(root, slow_sweep), root / "out", SERIAL).table
 
 
 def _run_files(out):
@@ -85,10 +58,10 @@ def _run_files(out):
 
 
 @pytest.mark.slow
-def test_serial_local_processes_and_dask_give_identical_tables(tmp_path):
+def test_serial_local_processes_and_dask_give_identical_tables(tmp_path, write_scenario):
     from distributed import LocalCluster
 
-    scenario = _write(tmp_path, SMALL)
+    scenario = write_scenario(tmp_path, SMALL)
     serial = run_sweep(scenario, tmp_path / "serial", backend="serial", progress=False)
     assert serial["run_key"].nunique() == 8 and len(serial) == 8 * 4
     assert list(serial.columns[:7]) == [
@@ -135,11 +108,11 @@ def test_serial_local_processes_and_dask_give_identical_tables(tmp_path):
     assert load_results(tmp_path / "dask").equals(dask)
 
 
-def test_ray_gives_the_same_table(tmp_path):
+def test_ray_gives_the_same_table(tmp_path, write_scenario):
     pytest.importorskip(
         "ray", reason="Ray is not installed (optional extra: pip install 'platform_abm[ray]')"
     )
-    scenario = _write(tmp_path, SMALL)
+    scenario = write_scenario(tmp_path, SMALL)
     serial = run_sweep(scenario, tmp_path / "serial", backend="serial", progress=False)
     ray_table = run_sweep(scenario, tmp_path / "ray", backend="ray", workers=2, progress=False)
     pd.testing.assert_frame_equal(serial, ray_table, check_exact=True)
@@ -203,8 +176,10 @@ def _signal_after(process, out, finished, signum):
 
 
 @pytest.mark.slow
-def test_sigkill_then_ctrl_c_then_resume_gives_the_uninterrupted_table(tmp_path, slower_reference):
-    scenario = _write(tmp_path, SLOWER)
+def test_sigkill_then_ctrl_c_then_resume_gives_the_uninterrupted_table(
+    tmp_path, slower_reference, slow_sweep, write_scenario
+):
+    scenario = write_scenario(tmp_path, slow_sweep)
     out = tmp_path / "interrupted"
 
     code, _ = _signal_after(_start_sweep(scenario, out, "serial"), out, 2, signal.SIGKILL)
@@ -227,7 +202,7 @@ def test_sigkill_then_ctrl_c_then_resume_gives_the_uninterrupted_table(tmp_path,
     assert set(manifest["state"]) == {"done", "pending"}
     assert manifest["state"].eq("done").sum() == len(interrupted)
 
-    resumed = execute_sweep(scenario, out, backend="serial", progress=False)
+    resumed = execute_sweep(scenario, out, SERIAL)
     assert resumed.skipped == len(interrupted)
     assert resumed.executed == N_SLOWER - len(interrupted)  # nothing done ran again
     after = _run_files(out)
@@ -257,9 +232,9 @@ def _pool_workers(driver):
 
 @pytest.mark.slow
 def test_a_lost_worker_loses_its_runs_only_and_the_same_command_completes(
-    tmp_path, slower_reference
+    tmp_path, slower_reference, slow_sweep, write_scenario
 ):
-    scenario = _write(tmp_path, SLOWER)
+    scenario = write_scenario(tmp_path, slow_sweep)
     out = tmp_path / "lost"
     process = _start_sweep(scenario, out, "local")
     journal = out / JOURNAL_FILE
@@ -286,7 +261,7 @@ def test_a_lost_worker_loses_its_runs_only_and_the_same_command_completes(
     assert (manifest["state"] == "done").sum() == N_SLOWER - len(lost)  # the sweep went on
 
     # The same command, without --retry-failed, runs the lost runs again.
-    retried = execute_sweep(scenario, out, backend="serial", progress=False)
+    retried = execute_sweep(scenario, out, SERIAL)
     assert retried.executed == len(lost) and not retried.failed and not retried.lost
     pd.testing.assert_frame_equal(retried.table, slower_reference, check_exact=True)
 
@@ -322,11 +297,11 @@ seeds = 2
 """
 
 
-def test_a_failing_run_is_recorded_and_retried_with_retry_failed(tmp_path, capsys):
+def test_a_failing_run_is_recorded_and_retried_with_retry_failed(tmp_path, capsys, write_scenario):
     _csv(tmp_path / "good.csv", 200, 0)
-    scenario = _write(tmp_path, FROM_CSV)
+    scenario = write_scenario(tmp_path, FROM_CSV)
     out = tmp_path / "out"
-    report = execute_sweep(scenario, out, backend="serial", progress=False)
+    report = execute_sweep(scenario, out, SERIAL)
     assert report.total == 4 and report.done == 2 and len(report.failed) == 2
     for error in report.failed.values():
         assert error.startswith("InputError: population.path") and "late.csv" in error
@@ -338,7 +313,7 @@ def test_a_failing_run_is_recorded_and_retried_with_retry_failed(tmp_path, capsy
     assert all("Traceback" in e["traceback"] for e in lines if e["state"] == "failed")
 
     # A plain re-run leaves failed runs alone.
-    again = execute_sweep(scenario, out, backend="serial", progress=False)
+    again = execute_sweep(scenario, out, SERIAL)
     assert again.executed == 0 and set(again.failed) == set(report.failed)
 
     _csv(tmp_path / "late.csv", 150, 1)
@@ -367,9 +342,9 @@ def test_a_failing_run_is_recorded_and_retried_with_retry_failed(tmp_path, capsy
     pd.testing.assert_frame_equal(table, fresh, check_exact=True)
 
 
-def test_failed_runs_make_the_command_exit_1_and_list_them(tmp_path, capsys):
+def test_failed_runs_make_the_command_exit_1_and_list_them(tmp_path, capsys, write_scenario):
     _csv(tmp_path / "good.csv", 120, 0)
-    scenario = _write(tmp_path, FROM_CSV)
+    scenario = write_scenario(tmp_path, FROM_CSV)
     code = batch_main(
         ["sweep", str(scenario), "--out", str(tmp_path / "o"), "--backend", "serial", "--quiet"]
     )
@@ -378,11 +353,11 @@ def test_failed_runs_make_the_command_exit_1_and_list_them(tmp_path, capsys):
     assert printed.count("failed run ") == 2 and "--retry-failed" in printed
 
 
-def test_a_different_sweep_is_refused_naming_what_differs(tmp_path):
+def test_a_different_sweep_is_refused_naming_what_differs(tmp_path, write_scenario):
     # Today's code merged a sweep with more seeds or other values into the folder.
-    scenario = _write(tmp_path, SMALL.replace("seeds = 2", "seeds = 1"))
+    scenario = write_scenario(tmp_path, SMALL.replace("seeds = 2", "seeds = 1"))
     out = tmp_path / "out"
-    first = execute_sweep(scenario, out, backend="serial", progress=False)
+    first = execute_sweep(scenario, out, SERIAL)
     assert first.executed == 4
     before = {p.name: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     for text, differs in (
@@ -398,18 +373,18 @@ def test_a_different_sweep_is_refused_naming_what_differs(tmp_path):
     ):
         scenario.write_text(text)
         with pytest.raises(InputError, match="different sweep") as info:
-            execute_sweep(scenario, out, backend="serial", progress=False)
+            execute_sweep(scenario, out, SERIAL)
         assert differs in info.value.allowed
         after = {p.name: p.read_bytes() for p in out.rglob("*") if p.is_file()}
         assert after == before  # nothing merged, nothing rewritten
     scenario.write_text(SMALL.replace("seeds = 2", "seeds = 1"))  # the same sweep resumes
-    again = execute_sweep(scenario, out, backend="serial", progress=False)
+    again = execute_sweep(scenario, out, SERIAL)
     assert again.skipped == 4 and again.executed == 0
     pd.testing.assert_frame_equal(again.table, first.table, check_exact=True)
 
 
-def test_a_different_base_scenario_cannot_reuse_the_folder(tmp_path):
-    scenario = _write(tmp_path, SMALL.replace("seeds = 2", "seeds = 1"))
+def test_a_different_base_scenario_cannot_reuse_the_folder(tmp_path, write_scenario):
+    scenario = write_scenario(tmp_path, SMALL.replace("seeds = 2", "seeds = 1"))
     out = tmp_path / "out"
     run_sweep(scenario, out, backend="serial", progress=False)
     scenario.write_text(SMALL.replace("seeds = 2", "seeds = 1").replace("rounds = 4", "rounds = 5"))
@@ -449,8 +424,8 @@ def test_python_documents_and_sweep_override(tmp_path):
         ({"backend": "serial", "address": "tcp://127.0.0.1:1"}, "address"),
     ],
 )
-def test_bad_backend_options_name_the_option(tmp_path, options, field):
-    scenario = _write(tmp_path, SMALL)
+def test_bad_backend_options_name_the_option(tmp_path, options, field, write_scenario):
+    scenario = write_scenario(tmp_path, SMALL)
     with pytest.raises(InputError) as info:
         run_sweep(scenario, tmp_path / "out", progress=False, **options)
     assert info.value.field == field
@@ -472,7 +447,7 @@ def test_a_curation_sweep_runs_each_point_like_its_own_scenario(tmp_path):
     doc["curation"]["grid"]["size"] = 21
     doc["sweep"] = {"parameters": {"curation.owner.temperature": [0.5, 1.0]}}
     table = run_sweep(doc, tmp_path / "out", backend="serial", progress=False)
-    assert len(table) == 2 and set(table["status"]) == {"completed"}
+    assert len(table) == 2 and set(table["status"]) == {"round-limit"}
     for _, row in table.iterrows():
         single = {key: value for key, value in doc.items() if key != "sweep"}
         single["scenario"] = {**doc["scenario"], "seed": int(row["seed"])}

@@ -250,3 +250,17 @@ def test_reproduce_honours_or_rejects_data(figure, tmp_path, capsys):
     assert code == 2
     assert ("absent.csv" in err) and "Traceback" not in err
     assert not (tmp_path / "o").exists()
+
+
+def test_a_curation_scenario_runs_through_the_same_command(tmp_path, capsys):
+    out = tmp_path / "curation"
+    scenario = str(ROOT / "scenarios/curation/perfect.toml")
+    argv = ["run", scenario, "--rounds", "3", "--seed", "2", "--quiet", "--out", str(out)]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "rounds run      3" in printed and "regime, public" in printed
+    summary = json.loads((out / "summary.json").read_text())
+    assert (summary["rounds"], summary["seed"], summary["family"]) == (3, 2, "curation")
+    assert len(pd.read_csv(out / "rounds.csv")) == 3
+    assert main(["run", scenario, "--data", "x.csv", "--out", str(tmp_path / "d")]) == 2
+    assert "--data" in capsys.readouterr().err and not (tmp_path / "d").exists()

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from platform_abm.common.learners import ExactLogistic, GradientDescent
-from platform_abm.platform.collective.spec import CollectiveSpec, plan_collective
+from platform_abm.platform.collective import CollectiveSpec, plan_collective
 from platform_abm.platform.collective.unrolled import (
     Adam,
     UnrolledGD,

@@ -7,8 +7,8 @@ import pytest
 
 from platform_abm.common.errors import InputError, SimulationError
 from platform_abm.common.learners import ExactLogistic, LeastSquares
+from platform_abm.platform.collective import CollectiveSpec, plan_collective
 from platform_abm.platform.collective.membership import Condition, select_members
-from platform_abm.platform.collective.spec import CollectiveSpec, plan_collective
 from platform_abm.platform.user_utility import CallableUtility
 
 NAMES = ["f0", "f1", "f2", "bias"]

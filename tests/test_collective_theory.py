@@ -2,28 +2,136 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 
-from platform_abm.common.learners import ExactLogistic, LeastSquares
-from platform_abm.platform.collective.implicit import leader_gradient, theta_jacobian_data
+from platform_abm.common.learners import ExactLogistic, Learner, LeastSquares
+from platform_abm.platform.collective.implicit import (
+    counts,
+    leader_gradient,
+    normalised,
+    solve_hessian,
+)
 from platform_abm.platform.collective.metrics import (
     alignment_phi,
     benefit,
     du_dalpha,
-    finite_difference,
     mixture_psi,
-    segment_gamma,
-    theorem5_bound,
 )
 from platform_abm.platform.collective.solvers import (
     LeaderProblem,
-    collective_rrm,
     selfish_equilibrium,
     stackelberg,
 )
 from platform_abm.platform.collective.strategies import FeatureShift, FreeEdit, LabelEdit
 from platform_abm.platform.user_utility import LabelTarget, LossAlignment, TargetModel
+
+Array = np.ndarray
+
+# --- Test-only helpers: the theorems' bounds, a central difference, model 4 and dθ/dη ---------
+
+
+def theorem5_bound(phi: float, gamma: float) -> float:
+    """Upper bound Φ²/(2γ) of Theorem 5 (γ > 0: U is γ-strongly concave on the segment)."""
+    assert gamma > 0
+    return float(phi**2 / (2.0 * gamma))
+
+
+def segment_gamma(u_start: float, u_mid: float, u_end: float) -> float:
+    """Concavity γ = −U''(t) of U along the segment from h* (t = 0) to h♯ (t = 1).
+
+    Exact when U is quadratic along the segment (as in the Appendix-B triangle).
+    """
+    return float(-4.0 * (u_start - 2.0 * u_mid + u_end))
+
+
+def finite_difference(func: Callable[[float], float], x: float, step: float = 1e-4) -> float:
+    """Central difference (f(x+h) − f(x−h))/(2h), to check analytic slopes."""
+    return float((func(x + step) - func(x - step)) / (2.0 * step))
+
+
+def collective_rrm(
+    learner: Learner,
+    X_collective: Array,
+    y_collective: Array,
+    X_others: Array,
+    y_others: Array,
+    respond: Callable[[Array, Array, Array], tuple[Array, Array]],
+    alpha: float,
+    theta0: Array,
+    rounds: int,
+) -> Array:
+    """Repeated retraining with a committed collective beside responsive users (model 4).
+
+    Each round the other users respond to the deployed θ_t from their *base*
+    points, and the platform retrains on D_α(θ_t) = α·D_h + (1−α)·D(θ_t), with
+    weights α·n/m on the collective's committed reports and (1−α) on each of
+    the n others' responses (sample-count units). Proposition 8: the
+    iteration contracts at (1−α) times the rate without the collective.
+
+    Args:
+        learner: The platform's learner.
+        X_collective: The collective's reported features (fixed).
+        y_collective: The collective's reported labels.
+        X_others: The other users' base features.
+        y_others: The other users' base labels.
+        respond: ``respond(theta, X_base, y_base) -> (X', y')`` of the other users.
+        alpha: Collective share α ∈ [0, 1).
+        theta0: Initial model.
+        rounds: Number of retraining rounds.
+
+    Returns:
+        The models θ_0..θ_rounds, shape (rounds+1, d).
+    """
+    assert 0 <= alpha < 1
+    m, n = len(y_collective), len(y_others)
+    weights = np.concatenate([np.full(m, alpha * n / m), np.full(n, 1.0 - alpha)])
+    thetas = [np.asarray(theta0, dtype=float)]
+    for _ in range(rounds):
+        Xo, yo = respond(thetas[-1], X_others, y_others)
+        X = np.vstack([X_collective, Xo])
+        y = np.concatenate([y_collective, yo])
+        thetas.append(np.array(learner.fit(X, y, weights, warm_start=thetas[-1]).coef_, float))
+    return np.array(thetas)
+
+
+def theta_jacobian_data(
+    learner: Learner,
+    theta: Array,
+    X: Array,
+    y: Array,
+    weights: Array | None,
+    rows: Array,
+    column_weights: Array,
+) -> Array:
+    """dθ/dη for a shift of ``rows`` along a feature direction: −H⁻¹ ∂η ∇θL.
+
+    The data move as x'_i = x_i + η·c for i in ``rows`` (c = ``column_weights``,
+    shape (d,)), so ∂η ∇θL = Σ_{i∈rows} w_i J_i c with J_i the per-sample mixed
+    derivative; it is contracted row by row through ``mixed_vjp``.
+
+    Args:
+        learner: The learner (θ its minimiser on X, y, w).
+        theta: The deployed parameters.
+        X: Training features.
+        y: Training labels.
+        weights: Training weights.
+        rows: Rows that shift.
+        column_weights: Direction c of the shift in feature space.
+
+    Returns:
+        dθ/dη, shape (d,).
+    """
+    w = normalised(weights, len(y))
+    rows = np.asarray(rows)
+    d = X.shape[1]
+    Xr, yr = X[rows], y[rows]
+    rhs = np.empty(d)
+    for k, e in enumerate(np.eye(d)):
+        rhs[k] = float(w[rows] @ (learner.mixed_vjp(theta, Xr, yr, e) @ column_weights))
+    return -solve_hessian(learner.hessian(theta, X, y, counts(weights, len(y))), rhs)
 
 
 def logistic_data(n: int, seed: int, intercept: float = 0.0, bias_column: bool = False):

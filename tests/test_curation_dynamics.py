@@ -149,13 +149,14 @@ def test_two_curator_map_is_the_product_of_the_two_curations():
     q = p * bt_weight(p, r_o, TAU, K)
     q /= q.sum()
     expected = q * bt_weight(q, r_p, TAU, M)
+    owner, public = BTWeight(r_o, TAU, K), BTWeight(r_p, TAU, M)
     np.testing.assert_allclose(
-        two_curator_map(p, r_o, r_p, TAU, TAU, K, M), expected / expected.sum(), rtol=1e-12
+        two_curator_map(p, owner, public), expected / expected.sum(), rtol=1e-12
     )
     q = p * bt_weight(p, r_p, TAU, M)
     q /= q.sum()
     expected = q * bt_weight(q, r_o, TAU, K)
-    got = two_curator_map(p, r_o, r_p, TAU, TAU, K, M, order="public-first")
+    got = two_curator_map(p, owner, public, order="public-first")
     np.testing.assert_allclose(got, expected / expected.sum(), rtol=1e-12)
 
 

@@ -1,5 +1,6 @@
 """CurationModel: Mesa wiring, reduction to the two-curator map, determinism, batch_run."""
 
+import inspect
 import multiprocessing
 
 import mesa
@@ -7,18 +8,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from platform_abm.common.errors import InputError
 from platform_abm.curation import CurationModel, PublicUser
 from platform_abm.curation.dynamics import bt_weight, iterate_two_curator
 from platform_abm.curation.metrics import entropy, mean_distance, total_variation
+from platform_abm.curation.model import CONVERGENCE_TOLERANCE
 from platform_abm.curation.rewards import DiscReward
+from platform_abm.curation.schema import CurationParams
 
-SMALL = {"grid_size": 41, "rounds": 12}
+SMALL = {"grid_size": 41, "max_rounds": 12}
 
 
 def run(model):
-    while model.running:
-        model.step()
-    return model.datacollector.get_model_vars_dataframe()
+    model.run_model()
+    return model.results()
 
 
 @pytest.mark.parametrize("order", ["owner-first", "public-first"])
@@ -39,11 +42,12 @@ def test_one_faction_reduces_to_the_two_curator_map(order, users):
         history.append(model.p.copy())
     r_o = DiscReward((0.0, 0.0))(model.points)
     r_p = DiscReward((1.5, 0.0))(model.points)
-    expected = iterate_two_curator(model.p0, r_o, r_p, 0.5, 0.5, 6, 3, SMALL["rounds"], order)
+    rounds = SMALL["max_rounds"]
+    expected = iterate_two_curator(model.p0, r_o, r_p, 0.5, 0.5, 6, 3, rounds, order)
     np.testing.assert_allclose(np.array(history), expected, rtol=1e-12, atol=1e-300)
-    table = model.datacollector.get_model_vars_dataframe()
-    assert len(table) == SMALL["rounds"] + 1
-    for t in (0, 1, SMALL["rounds"]):
+    table = model.history()  # round 0 (the initial state), then every round
+    assert table["round"].tolist() == list(range(rounds + 1))
+    for t in (0, 1, rounds):
         assert table["owner_distance"][t] == pytest.approx(
             mean_distance(expected[t], model.points, (0, 0)), rel=1e-12
         )
@@ -90,7 +94,7 @@ def test_several_factions_mix_their_kept_laws_by_weight():
     expected = 0.6 * kept[0] + 0.4 * kept[1]
     model.step()
     np.testing.assert_allclose(model.p, expected / expected.sum(), rtol=1e-12)
-    row = model.datacollector.get_model_vars_dataframe().iloc[-1]
+    row = model.results().iloc[-1]
     for column in (
         "near_distance",
         "far_satisfaction",
@@ -121,15 +125,69 @@ def test_identical_factions_behave_as_one():
 
 
 def test_running_stops_at_the_round_limit():
-    model = CurationModel(rng=0, **SMALL)
-    for _ in range(SMALL["rounds"] - 1):
+    rounds = SMALL["max_rounds"]
+    model = CurationModel(public_centre_x=3.0, rng=0, **SMALL)
+    for _ in range(rounds - 1):
         model.step()
-        assert model.running
+        assert model.running and model.status == "running"
     model.step()
     assert not model.running
-    assert model.steps == SMALL["rounds"] and model.time == SMALL["rounds"]
+    assert model.steps == rounds and model.time == rounds
     summary = model.summary()
-    assert summary["status"] == "completed" and summary["rounds"] == SMALL["rounds"]
+    assert summary["status"] == "round-limit" and summary["rounds"] == rounds
+    assert len(model.results()) == rounds  # one row per round run, row 0 is round 1
+    assert model.results()["round"].tolist() == list(range(1, rounds + 1))
+
+
+def test_a_grid_run_stops_once_it_has_converged():
+    model = CurationModel(grid_size=41, max_rounds=100, rng=0)  # perfect alignment
+    model.run_model()
+    table = model.results()
+    assert model.status == "converged" and model.summary()["status"] == "converged"
+    assert 1 < model.steps < 100 and len(table) == model.steps == model.summary()["rounds"]
+    change = table["change"].to_numpy()
+    assert change[-1] < CONVERGENCE_TOLERANCE <= change[-2]  # stopped at the first such round
+
+
+def test_tolerance_zero_plays_every_round_and_a_bad_tolerance_is_refused():
+    stopped = CurationModel(grid_size=41, max_rounds=30, rng=0)
+    played = CurationModel(grid_size=41, max_rounds=30, tolerance=0.0, rng=0)
+    stopped.run_model()
+    played.run_model()
+    assert stopped.status == "converged" and stopped.steps < 30
+    assert played.status == "round-limit" and len(played.results()) == 30
+    # the rounds both played are the same rounds
+    pd.testing.assert_frame_equal(stopped.results(), played.results().iloc[: stopped.steps])
+    for bad in (-1e-3, float("nan"), "small"):
+        with pytest.raises(InputError) as err:
+            CurationModel(tolerance=bad)
+        assert err.value.field == "tolerance"
+
+
+def test_the_initial_state_is_a_record_of_the_model_not_a_row():
+    model = CurationModel(public_centre_x=1.5, rng=0, **SMALL)
+    initial = model.initial_record
+    assert initial["round"] == 0 and np.isnan(initial["change"])
+    assert initial["owner_distance"] == pytest.approx(
+        mean_distance(model.p0, model.points, (0.0, 0.0)), rel=1e-12
+    )
+    assert model.results().empty
+    model.step()
+    assert model.results()["round"].tolist() == [1]
+    assert model.history().iloc[0].to_dict() == pytest.approx(initial, nan_ok=True)
+
+
+def test_sampled_runs_reach_their_round_limit():
+    model = CurationModel(fidelity="sampled", max_rounds=3, owner_keep=30, public_keep=12, rng=1)
+    model.run_model()
+    assert model.status == "round-limit" and len(model.results()) == 3
+
+
+def test_every_keyword_is_declared_and_checked():
+    keywords = set(inspect.signature(CurationModel).parameters)
+    assert keywords == set(CurationParams.model_fields)
+    with pytest.raises(TypeError):
+        CurationModel("grid")  # keywords only
 
 
 def test_agents_are_mesa_agents_with_their_own_parameters():
@@ -153,7 +211,7 @@ def test_same_seed_same_table(fidelity):
         "fidelity": fidelity,
         "public_centre_x": 3.0,
         "public_users": 3,
-        "rounds": 6,
+        "max_rounds": 6,
         "grid_size": 41,
     }
     a = run(CurationModel(rng=42, **kwargs))
@@ -166,7 +224,7 @@ def test_same_seed_same_table(fidelity):
 
 def test_sampled_round_sizes_and_data_growth():
     model = CurationModel(
-        fidelity="sampled", public_users=4, rounds=3, owner_keep=30, public_keep=12, rng=1
+        fidelity="sampled", public_users=4, max_rounds=3, owner_keep=30, public_keep=12, rng=1
     )
     assert model.data.shape == (1000, 2)
     assert np.all((model.data >= -5) & (model.data <= 5))
@@ -175,7 +233,7 @@ def test_sampled_round_sizes_and_data_growth():
     assert model.data.shape == (1012, 2)
     assert sum(u.assigned for u in model.public) == 12
     first = CurationModel(
-        fidelity="sampled", order="public-first", rounds=2, owner_keep=30, public_keep=12, rng=1
+        fidelity="sampled", order="public-first", max_rounds=2, owner_keep=30, public_keep=12, rng=1
     )
     first.step()
     assert first.released.shape == (12, 2) and first.output.shape == (30, 2)
@@ -183,7 +241,7 @@ def test_sampled_round_sizes_and_data_growth():
 
 
 def test_sampled_mix_of_one_returns_original_points():
-    model = CurationModel(fidelity="sampled", public_centre_x=3.0, mix=1.0, rounds=2, rng=2)
+    model = CurationModel(fidelity="sampled", public_centre_x=3.0, mix=1.0, max_rounds=2, rng=2)
     model.step()
     original = {tuple(x) for x in model.original}
     assert all(tuple(x) in original for x in model.output)
@@ -204,7 +262,7 @@ def test_batch_run_sweeps_the_model():
             parameters={
                 "public_centre_x": [0.0, 3.0],
                 "grid_size": 41,
-                "rounds": 5,
+                "max_rounds": 5,
                 "factions": [None, [{"name": "left", "centre": [-1.5, 0.0]}]],
             },
             rng=[0],
@@ -217,7 +275,7 @@ def test_batch_run_sweeps_the_model():
     assert len(results) == 4
     for row in results:
         assert row["Step"] == 5 and row["round"] == 5
-    direct = run(CurationModel(public_centre_x=3.0, grid_size=41, rounds=5, rng=0)).iloc[-1]
+    direct = run(CurationModel(public_centre_x=3.0, grid_size=41, max_rounds=5, rng=0)).iloc[-1]
     swept = next(r for r in results if r["public_centre_x"] == 3.0 and r["factions"] is None)
     assert swept["public_distance"] == direct["public_distance"]
     assert any("left_distance" in r for r in results)

@@ -86,10 +86,9 @@ def sampled_limits(public_x):
     values = []
     for seed in SEEDS:
         model = CurationModel(fidelity="sampled", public_centre_x=public_x, rng=seed)
-        while model.running:
-            model.step()
-        table = model.datacollector.get_model_vars_dataframe()
-        assert table["round"].iloc[-1] == 100
+        model.run_model()
+        table = model.results()
+        assert table["round"].iloc[-1] == 100 and model.status == "round-limit"
         values.append(table[COLUMNS].iloc[-10:].mean())
     return dict(zip(COLUMNS, np.mean(values, axis=0), strict=True))
 

@@ -70,7 +70,7 @@ def test_several_factions_and_model_kwargs():
     assert [f.name for f in sc.factions] == ["left", "right"]
     assert sc.factions[1].temperature == 1.0 and sc.factions[1].activity == 2.0
     model = CurationModel.from_scenario(sc)
-    assert model.rounds == 5
+    assert model.max_rounds == 5
     assert len(model.public) == 8
     assert [sum(u.faction == i for u in model.public) for i in (0, 1)] == [6, 2]
     # faction weights aggregate their users: share × activity
@@ -187,3 +187,57 @@ def test_model_names_bad_keyword_arguments(kwargs, field):
     with pytest.raises(InputError) as err:
         CurationModel(rng=0, **kwargs)
     assert err.value.field == field
+
+
+def test_to_dict_round_trips_every_shipped_scenario():
+    for path in sorted(SCENARIOS.glob("*.toml")):
+        sc = CurationScenario.from_toml(path)
+        document = sc.to_dict()
+        assert CurationScenario.from_dict(document) == sc
+        assert document["scenario"]["family"] == "curation"
+        assert document["curation"]["factions"][0]["centre"] == list(sc.factions[0].centre)
+
+
+def test_with_overrides_changes_and_validates_like_a_file():
+    sc = CurationScenario.from_dict(MINIMAL)
+    changed = sc.with_overrides(rounds=7, seed=None, fidelity="sampled")
+    assert (changed.rounds, changed.seed, changed.fidelity) == (7, sc.seed, "sampled")
+    assert sc.rounds == 5  # the original is left as it was
+    assert sc.with_overrides() == sc
+    for changes, field in (
+        ({"rounds": 0}, "scenario.rounds"),
+        ({"seed": 1.5}, "scenario.seed"),
+        ({"public_users": 0}, "curation.public_users"),
+        ({"grid": 3}, "grid"),
+    ):
+        with pytest.raises(InputError) as err:
+            sc.with_overrides(**changes)
+        assert err.value.field == field
+
+
+def test_model_kwargs_build_the_scenarios_model():
+    sc = CurationScenario.from_dict(with_("curation.owner.centre", [0.5, -0.25]))
+    kwargs = sc.model_kwargs()
+    assert kwargs["max_rounds"] == 5 and kwargs["rng"] == sc.seed
+    assert (kwargs["owner_centre_x"], kwargs["owner_centre_y"]) == (0.5, -0.25)
+    model = CurationModel(**kwargs)
+    assert model.owner == sc.owner and model.factions == sc.factions
+
+
+def test_from_scenario_reads_a_curation_file_and_refuses_a_platform_file(tmp_path):
+    path = SCENARIOS / "partial.toml"
+    model = CurationModel.from_scenario(path, max_rounds=2)
+    direct = CurationModel.from_scenario(CurationScenario.from_toml(path), max_rounds=2)
+    assert model.max_rounds == 2 and model.factions == direct.factions
+    model.run_model()
+    direct.run_model()
+    assert model.results().equals(direct.results())
+    platform = tmp_path / "platform.toml"
+    platform.write_text('[scenario]\nname = "p"\nrounds = 3\n')
+    for read in (CurationModel.from_scenario, CurationScenario.from_toml):
+        with pytest.raises(InputError) as err:
+            read(str(platform))
+        assert err.value.field == "scenario.family" and err.value.value == "platform"
+    with pytest.raises(InputError) as err:
+        CurationModel.from_scenario({"scenario": {}})
+    assert err.value.field == "scenario"

@@ -144,7 +144,7 @@ def test_credit_from_plain_csv_and_environment(
 
 def test_credit_missing_file_names_the_three_ways(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(CREDIT_ENV_VAR, raising=False)
-    monkeypatch.setattr(data, "_whynot_credit_file", lambda: None)
+    monkeypatch.setattr(data.credit, "_whynot_credit_file", lambda: None)
     assert find_credit_file() is None
     with pytest.raises(DataUnavailableError) as info:
         load_credit()

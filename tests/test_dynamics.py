@@ -66,6 +66,7 @@ def test_one_dimensional_contraction_is_sum_of_alpha_c_power_k(levels, eps):
         population=pop,
         strategic_features=("z",),
         epsilon=eps,
+        epsilon_distribution="constant",
         levels=levels,
         learner=MeanEstimator(),
         theta0=np.array([5.0]),
@@ -119,6 +120,7 @@ def _run_to_stability(pop, levels, seed=0, **kwargs):
     model = PlatformModel(
         population=pop,
         epsilon=0.5,
+        epsilon_distribution="constant",
         levels=levels,
         rng=seed,
         max_rounds=40,
@@ -173,6 +175,7 @@ def test_unpenalised_bias_homogeneous_population_is_degenerate():
     model = PlatformModel(
         population=pop,
         epsilon=1000.0,
+        epsilon_distribution="constant",
         levels=(0.0, 1.0),
         learner=ExactLogistic(penalize_bias=False),
         rng=0,
@@ -192,10 +195,9 @@ def test_unpenalised_bias_homogeneous_population_is_degenerate():
 
 def test_regime_codes():
     pop = data.synthetic_credit(2000, seed=0)
-    assert PlatformModel(population=pop, levels=(1.0,), rng=0).regime.code == "static"
-    assert PlatformModel(population=pop, levels=(0.0, 1.0), rng=0).regime.code == (
-        "near-degenerate"
-    )
+    constant = {"population": pop, "epsilon_distribution": "constant", "rng": 0}
+    assert PlatformModel(levels=(1.0,), **constant).regime.code == "static"
+    assert PlatformModel(levels=(0.0, 1.0), **constant).regime.code == "near-degenerate"
     assert (
         PlatformModel(
             population=pop,

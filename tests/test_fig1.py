@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 from platform_abm.cli import main
-from platform_abm.common.backtracking_gd import BacktrackingGD
 from platform_abm.common.errors import InputError
-from platform_abm.common.learners import single_threaded_blas
+from platform_abm.common.learners import BacktrackingGD, single_threaded_blas
 from platform_abm.platform.reproduce import fig1
+from platform_abm.platform.reproduce.runner import Request
 
 pytestmark = pytest.mark.credit
 
@@ -153,16 +153,16 @@ def test_expected_mixture_has_the_same_stable_point(credit):
 
 
 def test_options_are_checked_before_any_work():
-    assert fig1.resolve("notebook", None, True) == fig1.Settings("notebook", 2, 8, "agents")
-    assert fig1.resolve("paper", None, False).runs == 10
-    for kwargs, field in (
-        ({"variant": "x"}, "--variant"),
-        ({"variant": "paper", "mixture": "x"}, "--mixture"),
-        ({"variant": "paper", "rounds": 5}, "--rounds"),
-    ):
+    quick = Request("fig1", "notebook", quick=True)
+    assert fig1.resolve(quick) == fig1.Settings("notebook", 2, 8, "agents")
+    assert fig1.resolve(Request("fig1")).runs == 10
+    for options, field in (({"mixture": "x"}, "--mixture"), ({"rounds": 5}, "--rounds")):
         with pytest.raises(InputError) as error:
-            fig1.resolve(seeds=None, quick=False, **kwargs)
+            fig1.resolve(Request("fig1"), **options)
         assert error.value.field == field
+    with pytest.raises(InputError) as error:
+        fig1.run("unused", variant="x")
+    assert error.value.field == "--variant"
 
 
 def test_bad_input_exits_2_and_writes_nothing(tmp_path, capsys):

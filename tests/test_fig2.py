@@ -36,6 +36,27 @@ credit_slow = [pytest.mark.credit, pytest.mark.slow]
 AUTHORS_RTOL = 5e-4
 
 
+def scaled_schedule(factor: float) -> nb.Schedule:
+    """The notebook schedule with every iteration count scaled by ``factor`` (≥ 1 each).
+
+    Step sizes are unchanged; the small-λ breakpoints are scaled too.
+    """
+    base = nb.Schedule()
+
+    def scale(k: int) -> int:
+        return max(1, round(k * factor))
+
+    return replace(
+        base,
+        learner_steps=scale(base.learner_steps),
+        sharp_iterations=scale(base.sharp_iterations),
+        small_iterations=scale(base.small_iterations),
+        small_lrs=tuple((0 if s == 0 else scale(s), lr) for s, lr in base.small_lrs),
+        star_rounds=scale(base.star_rounds),
+        star_x_steps=scale(base.star_x_steps),
+    )
+
+
 def _tiny(n: int = 7, d: int = 4, seed: int = 3) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n, d)).astype(np.float32)
@@ -131,7 +152,7 @@ def test_selfish_equilibrium_edits_only_its_column_in_place():
     X, y, _ = _tiny(n=40, d=3)
     X = np.asfortranarray(X)
     before = X.copy()
-    schedule = nb.scaled_schedule(0.02)
+    schedule = scaled_schedule(0.02)
     theta = nb.selfish_equilibrium(X, y, 1, schedule)
     assert not np.array_equal(X[:, 1], before[:, 1])
     np.testing.assert_array_equal(np.delete(X, 1, axis=1), np.delete(before, 1, axis=1))
@@ -145,7 +166,7 @@ def test_parallel_curves_are_bit_identical_to_serial():
     X = nb.sliced_matrix(np.column_stack([rng.normal(size=(3000, 10)), np.ones(3000)]))
     y = (rng.random(3000) < 0.4).astype(np.float32)
     curves = list(nb.CURVES.values())
-    schedule = nb.scaled_schedule(0.03)
+    schedule = scaled_schedule(0.03)
     args = (X, y, curves, (0.0, 1.0), schedule, True)
     serial = nb.sweep_curves(*args, workers=1)
     parallel = nb.sweep_curves(*args, workers=2)
@@ -239,7 +260,7 @@ def test_paper_variant_important_feature_aligns_more(credit):
 @pytest.mark.credit
 def test_run_writes_figure_table_and_summary(credit, tmp_path, monkeypatch):
     # the full procedure is checked above; here a scaled-down schedule drives run() end to end
-    small = nb.scaled_schedule(0.02)
+    small = scaled_schedule(0.02)
     monkeypatch.setattr(nb, "Schedule", lambda: small)
     summary = fig2.run(tmp_path / "o", variant="notebook", quick=True, diagnose=True,
                        progress=False)  # fmt: skip

@@ -20,6 +20,7 @@ from platform_abm.platform.collective.unrolled import (
     solve_zero_sum_free_edit,
 )
 from platform_abm.platform.reproduce import fig3
+from platform_abm.platform.reproduce.runner import Request
 
 pytestmark = [pytest.mark.credit, pytest.mark.slow]
 
@@ -40,18 +41,22 @@ def _headline(summary, name):
     return next(h for h in summary["headlines"] if h["name"] == name)
 
 
+def _ends_match(summary, feature, curve, tolerances):
+    """Check a curve's measured utility at α = 0.01 and 0.99 against ``curve``; return both."""
+    ends = [_headline(summary, f"U(α={a}) '{feature}'")["measured"] for a in ("0.01", "0.99")]
+    for measured, target, tol in zip(ends, (curve[0], curve[-1]), tolerances, strict=True):
+        assert measured == pytest.approx(target, abs=tol)
+    return ends
+
+
 @pytest.mark.parametrize("feature", fig3.FEATURES)
 def test_saved_learner_gives_the_archive_curves(quick, feature):
     summary, folder = quick["saved"]
-    low = _headline(summary, f"U(α=0.01) '{feature}'")["measured"]
-    high = _headline(summary, f"U(α=0.99) '{feature}'")["measured"]
     # The archive (authors' code as published, 10 runs): 'age' 0.8737 → 0.6592, '#dep'
     # 0.8146 → 0.6583. At α = 0.01 (183 members) the member draw moves U by 0.03 run to
     # run (archive spread 0.031 / 0.014), so a two-run mean is good to ≈ 0.04; at
     # α = 0.99 the spread is 0.0003 and the target 0.003.
-    archive = fig3.ARCHIVE_SAVED[feature]
-    assert low == pytest.approx(archive[0], abs=0.04)
-    assert high == pytest.approx(archive[-1], abs=0.003)
+    _, high = _ends_match(summary, feature, fig3.ARCHIVE_SAVED[feature], (0.04, 0.003))
     # The notebook's printed loss of the saved learner on the clean data: 0.6497 (4 digits).
     assert _headline(summary, "baseline (no manipulation)")["measured"] == pytest.approx(
         0.6497, abs=5e-5
@@ -66,14 +71,10 @@ def test_saved_learner_gives_the_archive_curves(quick, feature):
 @pytest.mark.parametrize("feature", fig3.FEATURES)
 def test_reconstructed_learner_gives_the_published_curves(quick, feature):
     summary, _ = quick["published"]
-    low = _headline(summary, f"U(α=0.01) '{feature}'")["measured"]
-    high = _headline(summary, f"U(α=0.99) '{feature}'")["measured"]
     # Published: 'age' 0.7140 → 0.6851, '#dep' 0.6982 → 0.6843. The run-to-run spread at
     # α = 0.01 is 0.003 / 0.005 (archive), so a two-run mean is good to 0.01; at α = 0.99
     # it is 3e-5 and the target 0.002.
-    published = fig3.PUBLISHED[feature]
-    assert low == pytest.approx(published[0], abs=0.01)
-    assert high == pytest.approx(published[-1], abs=0.002)
+    _, high = _ends_match(summary, feature, fig3.PUBLISHED[feature], (0.01, 0.002))
     # The published figure's level on clean users is ≈ 0.684 (archive: utility minus gap
     # at α = 0.01, 0.6837); the reconstructed learner's clean loss is 0.6835.
     baseline = _headline(summary, "baseline (no manipulation)")["measured"]
@@ -122,9 +123,7 @@ def test_worker_processes_do_not_change_the_numbers(credit):
 def test_paper_variant_utility_falls_with_the_collective_size(credit):
     # Paper variant (exact learner, implicit gradients, shared shift), three sizes, one
     # draw: enough for the monotone trend the paper claims.
-    res = fig3.fig3_utilities(
-        credit.X, credit.y, "paper", alphas=[0.01, 0.5, 0.99], seeds=[0], feature="age"
-    )
+    res = fig3.paper_utilities(credit.X, credit.y, "age", alphas=[0.01, 0.5, 0.99], seeds=[0])
     u = res.utility[:, 0]
     assert u[0] > u[1] > u[2]
     # The collective can always play η = 0, so its members are never worse off than
@@ -132,9 +131,7 @@ def test_paper_variant_utility_falls_with_the_collective_size(credit):
     assert np.all(u >= res.truthful[:, 0] - 1e-12)
     assert u[2] >= res.baseline - 1e-3
     # Per-member edits (same ±2.5 budget) contain the shared shift: never worse.
-    free = fig3.fig3_utilities(
-        credit.X, credit.y, "paper", [0.01], [0], "age", strategy="free-edit"
-    )
+    free = fig3.paper_utilities(credit.X, credit.y, "age", [0.01], [0], strategy="free-edit")
     assert free.utility[0, 0] >= u[0] - 1e-9
 
 
@@ -145,6 +142,11 @@ def test_paper_variant_utility_falls_with_the_collective_size(credit):
         (["--variant", "paper", "--setting", "saved"], "--setting"),
         (["--setting", "published"], "--setting"),  # the default variant is paper
         (["--variant", "notebook", "--feature", "income"], "--feature"),
+        (["--variant", "notebook", "--strategy", "free-edit"], "--strategy"),
+        (["--strategy", "bogus"], "--strategy"),
+        (["--workers", "2"], "--workers"),  # the paper variant runs in one process
+        (["--variant", "notebook", "--workers", "0"], "--workers"),
+        (["--variant", "notebook", "--rounds", "3"], "--rounds"),  # fig1's option
     ],
 )
 def test_bad_options_are_refused_before_any_work(argv, flag, tmp_path, capsys):
@@ -160,9 +162,22 @@ def test_bad_options_are_refused_before_any_work(argv, flag, tmp_path, capsys):
 
 def test_python_options_are_validated():
     with pytest.raises(InputError, match="strategy"):
-        fig3.fig3_utilities(np.zeros((2, 11)), np.zeros(2), "paper", strategy="bogus")
+        fig3.paper_utilities(np.zeros((2, 11)), np.zeros(2), "age", strategy="bogus")
     with pytest.raises(InputError, match="strategy"):
         fig3.run("unused", variant="notebook", strategy="shift")
+    with pytest.raises(InputError) as error:
+        fig3.run("unused", variant="notebook", rounds=3)
+    assert error.value.field == "rounds" and "strategy" in error.value.allowed
+
+
+def test_the_command_line_offers_every_option_of_the_figure():
+    # the paper variant's per-member edits are reachable from the command line
+    assert {"strategy", "workers", "setting", "features"} == fig3.OPTIONS
+    settings = fig3.resolve(Request("fig3", quick=True), strategy="free-edit")
+    assert settings.strategy == "free-edit" and settings.tag == "paper_free-edit"
+    assert settings.alphas == fig3.QUICK_ALPHAS and settings.runs == fig3.QUICK_RUNS
+    notebook = fig3.resolve(Request("fig3", "notebook"), workers=1)
+    assert notebook.setting == "saved" and notebook.workers == 1 and notebook.strategy is None
 
 
 def test_summary_records_the_setting(quick):

@@ -89,5 +89,10 @@ def test_bad_input_exits_2_and_writes_nothing(tmp_path, capsys):
     errors = capsys.readouterr().err
     assert "--seeds" in errors and "--rounds" in errors
     assert not out.exists()
-    with pytest.raises(InputError):
-        fig5.resolve("x", None, False)
+    with pytest.raises(InputError) as error:
+        fig5.run(out, variant="x")
+    assert error.value.field == "--variant"
+    with pytest.raises(InputError) as error:
+        fig5.run(out, seeds=1)
+    assert error.value.field == "--seeds" and "spread over repeats" in error.value.allowed
+    assert not out.exists()

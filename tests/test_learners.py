@@ -1,13 +1,18 @@
 import numpy as np
 import pytest
-from sklearn.linear_model import LogisticRegression
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegression, LogisticRegressionCV, SGDClassifier
+from sklearn.svm import SVC
 
 from platform_abm.common.errors import InputError, SimulationError
 from platform_abm.common.learners import (
     FULL_STEP_SCORE_MOVE,
+    LEARNERS,
+    BacktrackingGD,
     ExactLogistic,
     GradientDescent,
     LeastSquares,
+    LogisticLoss,
     SklearnLearner,
     make_learner,
 )
@@ -170,22 +175,22 @@ def test_certified_full_steps_give_the_line_searched_optimum_bit_for_bit(monkeyp
     # Warm-started close to the optimum, every step moves the scores little, so
     # Newton skips the line search; forcing the line search everywhere (bound 0)
     # must evaluate the objective yet land on exactly the same coefficients.
-    from platform_abm.common import learners
+    from platform_abm.common.learners import losses, newton
 
     X, y = _problem(seed=4)
     optimum = ExactLogistic().fit(X, y).coef_
     start = optimum + 1e-3
     calls = []
-    counting = learners.logistic_loss
+    counting = losses.logistic_loss
 
     def counted(z, labels):
         calls.append(1)
         return counting(z, labels)
 
-    monkeypatch.setattr(learners, "logistic_loss", counted)
+    monkeypatch.setattr(losses, "logistic_loss", counted)
     certified = ExactLogistic().fit(X, y, warm_start=start).coef_
     assert not calls  # no line search ran
-    monkeypatch.setattr(learners, "FULL_STEP_SCORE_MOVE", 0.0)
+    monkeypatch.setattr(newton, "FULL_STEP_SCORE_MOVE", 0.0)
     searched = ExactLogistic().fit(X, y, warm_start=start).coef_
     assert calls  # now it did
     np.testing.assert_array_equal(certified, searched)
@@ -201,3 +206,110 @@ def test_singular_least_squares_is_a_simulation_error_not_a_linalg_traceback():
 def test_a_bias_index_outside_the_columns_is_refused():
     with pytest.raises(InputError, match=r"^learner\.bias_index: got 7"):
         ExactLogistic(penalize_bias=False, bias_index=7).fit(*_problem(n=20))
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [
+        SVC(),
+        RandomForestClassifier(),
+        SGDClassifier(loss="log_loss", fit_intercept=False),
+        LogisticRegressionCV(fit_intercept=False),
+        LogisticRegression(),  # an intercept of its own
+        LogisticRegression(fit_intercept=False, l1_ratio=1.0, solver="saga"),
+        LogisticRegression(fit_intercept=False, l1_ratio=0.5, solver="saga"),
+        LogisticRegression(fit_intercept=False, class_weight="balanced"),
+    ],
+    ids=repr,
+)
+def test_sklearn_learner_refuses_estimators_whose_loss_it_cannot_differentiate(estimator):
+    learner = SklearnLearner(estimator=estimator)
+    X, y = _problem(n=50)
+    for call in (lambda: learner.fit(X, y), lambda: learner.gradient(np.zeros(6), X, y)):
+        with pytest.raises(InputError) as info:
+            call()
+        assert info.value.field == "learner.estimator"
+        assert str(info.value).startswith(f"learner.estimator: got {estimator!r}")
+        assert "LogisticRegression with fit_intercept=False" in info.value.allowed
+    with pytest.raises(InputError, match=r"^collective\.learner\.estimator: got "):
+        learner._check_params(where="collective.learner")  # as a model names its learner
+
+
+@pytest.mark.parametrize(
+    ("estimator", "reg"),
+    [
+        (LogisticRegression(fit_intercept=False), 1 / 50),
+        (LogisticRegression(C=4.0, fit_intercept=False, solver="newton-cholesky"), 1 / 200),
+        (LogisticRegression(C=np.inf, fit_intercept=False), 0.0),
+    ],
+)
+def test_sklearn_learner_objective_is_the_estimators_loss(estimator, reg):
+    # λ = 1/(C·n): with the objective's λ, the exact learner finds the estimator's optimum
+    X, y = _problem(n=50, d=3)
+    learner = SklearnLearner(estimator=estimator)
+    theta = np.array([0.3, -0.2, 0.1])
+    assert learner.objective(theta, X, y) == ExactLogistic(reg=reg).objective(theta, X, y)
+    exact = ExactLogistic(reg=reg).fit(X, y).coef_
+    tight = estimator.set_params(tol=1e-12, max_iter=10_000)
+    np.testing.assert_allclose(SklearnLearner(estimator=tight).fit(X, y).coef_, exact, atol=1e-5)
+
+
+def test_logistic_loss_without_penalty_has_no_penalty():
+    X, y = _problem(n=40, d=3)
+    theta = np.array([0.5, -1.0, 2.0])
+    free = LogisticLoss(reg=0.0)
+    assert free.value(theta, X, y) == pytest.approx(np.mean(free.sample_loss(theta, X, y)))
+    assert LogisticLoss(C=np.inf).value(theta, X, y) == free.value(theta, X, y)
+
+
+def test_sample_weights_are_refused_by_their_name():
+    X, y = _problem(n=20)
+    for learner in (ExactLogistic(), LeastSquares(), GradientDescent(), BacktrackingGD()):
+        with pytest.raises(InputError, match=r"^sample_weight: got"):
+            learner.fit(X, y, sample_weight=-np.ones(20))
+        with pytest.raises(InputError, match=r"^sample_weight: got"):
+            learner.objective(np.zeros(6), X, y, np.ones(19))
+
+
+def test_a_warm_start_of_the_wrong_shape_is_refused():
+    X, y = _problem(n=20)
+    with pytest.raises(InputError, match=r"^warm_start: got 'array of shape \(5,\)'"):
+        ExactLogistic().fit(X, y, warm_start=np.zeros(5))
+    # a learner that does not start from it does not look at it
+    GradientDescent(steps=1).fit(X, y, warm_start=np.zeros(5))
+
+
+def test_use_warm_start_decides_whether_a_budgeted_fit_starts_from_the_warm_start():
+    X, y = _problem(n=200)
+    start = np.full(6, 0.5)
+    cold = GradientDescent(steps=5).fit(X, y).coef_
+    np.testing.assert_array_equal(GradientDescent(steps=5).fit(X, y, warm_start=start).coef_, cold)
+    warm = GradientDescent(steps=5, use_warm_start=True).fit(X, y, warm_start=start).coef_
+    assert np.max(np.abs(warm - cold)) > 1e-3
+    one = GradientDescent(steps=1, use_warm_start=True, lr=0.1)
+    expected = start - 0.1 * one.gradient(start, X, y)
+    np.testing.assert_array_equal(one.fit(X, y, warm_start=start).coef_, expected)
+
+
+def test_backtracking_gd_is_a_registered_scenario_learner():
+    assert LEARNERS["backtracking-gd"] is BacktrackingGD
+    learner = make_learner("backtracking-gd", monitored_penalty="squared", tol=1e-9)
+    assert isinstance(learner, BacktrackingGD)
+    assert learner.get_params()["monitored_penalty"] == "squared"
+    with pytest.raises(InputError, match=r"^learner\.monitored_penalty: got 'cube'"):
+        make_learner("backtracking-gd", monitored_penalty="cube")
+
+
+def test_learners_are_scikit_learn_estimators():
+    from sklearn.base import BaseEstimator, clone
+
+    learner = SklearnLearner(estimator=LogisticRegression(C=3.0, fit_intercept=False))
+    assert isinstance(learner, BaseEstimator)
+    assert learner.get_params()["estimator__C"] == 3.0
+    learner.set_params(estimator__C=0.5, use_warm_start=True)
+    copy = clone(learner)
+    assert copy.estimator is not learner.estimator
+    assert copy.get_params()["estimator__C"] == 0.5 and copy.use_warm_start
+    assert repr(ExactLogistic(tol=1e-8)) == "ExactLogistic(tol=1e-08)"
+    with pytest.raises(ValueError, match="Invalid parameter 'use_warm_start'"):
+        ExactLogistic().set_params(use_warm_start=False)  # it always starts from a warm start

@@ -506,7 +506,7 @@ def test_an_unexpected_error_is_one_line_with_a_hint_and_the_traceback_on_reques
     def bug(*args, **kwargs):
         raise ZeroDivisionError("oops")
 
-    monkeypatch.setattr("platform_abm.cli.run_platform", bug)
+    monkeypatch.setattr("platform_abm.platform.run.run", bug)
     assert _run() == 70
     err = capsys.readouterr().err
     assert _one_line(err) and "ZeroDivisionError: oops" in err and "PLATFORM_ABM_DEBUG=1" in err

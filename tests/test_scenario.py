@@ -76,3 +76,82 @@ def test_overrides_are_validated():
     with pytest.raises(InputError, match="scenario.rounds"):
         Scenario().with_overrides(rounds=0)
     assert Scenario().with_overrides(seed=5, rounds=None).seed == 5
+
+
+def _signature_defaults():
+    import inspect
+
+    from platform_abm.platform.model import PlatformModel
+
+    return {
+        name: parameter.default
+        for name, parameter in inspect.signature(PlatformModel).parameters.items()
+    }
+
+
+def test_the_model_defaults_are_the_default_scenarios():
+    # PlatformModel() is the model of Scenario() (= scenarios/default.toml), keyword by keyword.
+    defaults = _signature_defaults()
+    kwargs = Scenario().model_kwargs()
+    assert set(kwargs) <= set(defaults)
+    for name, value in kwargs.items():
+        if name in ("rng", "field_names"):  # the seed and the messages' names
+            continue
+        default = defaults[name]
+        if name == "learner_params":
+            assert (default or {}) == value
+        elif isinstance(value, tuple):
+            assert tuple(default) == value, name
+        else:
+            assert default == value, name
+    assert (defaults["epsilon_distribution"], defaults["epsilon_sigma"]) == ("lognormal", 0.5)
+
+
+@pytest.mark.parametrize("seed", [0, 4])
+def test_the_default_model_runs_as_the_default_scenario(seed):
+    import pandas as pd
+
+    from platform_abm.platform.model import PlatformModel
+
+    models = [PlatformModel(rng=seed), PlatformModel.from_scenario(Scenario(seed=seed))]
+    for model in models:
+        for _ in range(3):
+            model.step()
+    pd.testing.assert_frame_equal(models[0].results(), models[1].results(), check_exact=True)
+    assert models[0].regime.code == models[1].regime.code == "performative"
+
+
+def test_from_scenario_takes_a_scenario_or_its_file(tmp_path):
+    import pandas as pd
+
+    from platform_abm.platform.model import PlatformModel
+
+    path = tmp_path / "small.toml"
+    path.write_text("[scenario]\nseed = 3\nrounds = 2\n[population]\nn = 300\n")
+    from_file = PlatformModel.from_scenario(path)
+    from_text = PlatformModel.from_scenario(str(path))
+    from_object = PlatformModel.from_scenario(load_scenario(path))
+    for model in (from_file, from_text, from_object):
+        model.run_model()
+        assert model.steps == 2 and len(model.agents) == 300
+    pd.testing.assert_frame_equal(from_file.results(), from_object.results(), check_exact=True)
+    pd.testing.assert_frame_equal(from_text.results(), from_object.results(), check_exact=True)
+    assert PlatformModel.from_scenario(path, max_rounds=1, agent_sample=5).max_rounds == 1
+
+
+def test_from_scenario_refuses_another_family_and_other_objects():
+    from platform_abm.platform.model import PlatformModel
+
+    with pytest.raises(InputError) as info:
+        PlatformModel.from_scenario(ROOT / "scenarios" / "curation" / "perfect.toml")
+    assert info.value.field == "scenario.family" and info.value.value == "curation"
+    with pytest.raises(InputError) as info:
+        PlatformModel.from_scenario({"scenario": {"rounds": 2}})
+    assert info.value.field == "scenario" and "platform Scenario" in info.value.allowed
+
+
+def test_the_model_takes_keywords_only():
+    from platform_abm.platform.model import PlatformModel
+
+    with pytest.raises(TypeError, match="positional"):
+        PlatformModel("synthetic-credit")

@@ -21,27 +21,11 @@ import pandas as pd
 import pytest
 
 from platform_abm.batch import executors
-from platform_abm.batch.runner import execute_sweep
+from platform_abm.batch.runner import SweepOptions, execute_sweep
 from platform_abm.batch.store import MANIFEST_FILE, RUNS_DIR, SweepStore
 from platform_abm.cli import main
 
-TINY = """
-[scenario]
-name = "tiny"
-seed = 3
-rounds = 3
-
-[population]
-source = "gaussian"
-n = 200
-strategic_features = [0, 1]
-
-[sweep]
-seeds = 2
-
-[sweep.parameters]
-"users.epsilon" = [0.25, 1.0]
-"""
+SERIAL = SweepOptions(backend="serial", progress=False)
 
 # Gradient descent with lr = 1e6 leaves run.divergence_bound in its first round;
 # lr = 0.5 does not (both checked by the model, not by this test).
@@ -72,34 +56,6 @@ record = "{record}"
 "learner.lr" = [0.5, 1e6]
 """
 
-# Eight runs of a few tenths of a second: long enough to kill the driver mid-sweep.
-SLOW = """
-[scenario]
-name = "slow"
-seed = 5
-rounds = 25
-
-[population]
-source = "gaussian"
-n = 5000
-strategic_features = [0, 1, 2]
-
-[users]
-epsilon = {distribution = "lognormal", median = 0.4, sigma = 0.5}
-
-[sweep]
-seeds = 4
-
-[sweep.parameters]
-"users.epsilon.median" = [0.2, 0.4]
-"""
-
-
-def _write(folder, text, name="sweep.toml"):
-    path = Path(folder) / name
-    path.write_text(text)
-    return path
-
 
 def _sweep(scenario, out, *extra):
     return main(
@@ -113,13 +69,15 @@ def _snapshot(root):
     }
 
 
-def test_a_different_sweep_into_the_folder_is_refused_and_says_what_differs(tmp_path, capsys):
-    scenario = _write(tmp_path, TINY)
+def test_a_different_sweep_into_the_folder_is_refused_and_says_what_differs(
+    tmp_path, capsys, tiny_sweep, write_scenario
+):
+    scenario = write_scenario(tmp_path, tiny_sweep)
     out = tmp_path / "out"
     assert _sweep(scenario, out) == 0
     before = _snapshot(out)
     scenario.write_text(
-        TINY.replace("[0.25, 1.0]", "[0.25, 2.0]").replace("rounds = 3", "rounds = 4")
+        tiny_sweep.replace("[0.25, 1.0]", "[0.25, 2.0]").replace("rounds = 3", "rounds = 4")
     )
     capsys.readouterr()
     assert _sweep(scenario, out) == 2
@@ -130,8 +88,10 @@ def test_a_different_sweep_into_the_folder_is_refused_and_says_what_differs(tmp_
     assert _snapshot(out) == before
 
 
-def test_sweep_folders_follow_the_output_rules(tmp_path, monkeypatch, capsys):
-    scenario = _write(tmp_path, TINY)
+def test_sweep_folders_follow_the_output_rules(
+    tmp_path, monkeypatch, capsys, tiny_sweep, write_scenario
+):
+    scenario = write_scenario(tmp_path, tiny_sweep)
     monkeypatch.chdir(tmp_path)
     (tmp_path / "notes.txt").write_text("mine")
     hidden = tmp_path / "project"
@@ -159,14 +119,16 @@ def test_sweep_folders_follow_the_output_rules(tmp_path, monkeypatch, capsys):
     ]
 
 
-def test_an_unreachable_dask_scheduler_leaves_nothing_behind(tmp_path, monkeypatch, capsys):
+def test_an_unreachable_dask_scheduler_leaves_nothing_behind(
+    tmp_path, monkeypatch, capsys, tiny_sweep, write_scenario
+):
     pytest.importorskip("distributed", reason="Dask distributed is not installed")
     monkeypatch.setattr(executors, "CONNECT_TIMEOUT_S", 2.0)
     with socket.socket() as probe:  # a port nothing listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     address = f"tcp://127.0.0.1:{port}"
-    scenario = _write(tmp_path, TINY)
+    scenario = write_scenario(tmp_path, tiny_sweep)
     out = tmp_path / "results" / "sweep"
     started = time.monotonic()
     code = main(
@@ -190,8 +152,10 @@ def test_an_unreachable_dask_scheduler_leaves_nothing_behind(tmp_path, monkeypat
 
 
 @pytest.mark.parametrize("record", ["last", "rounds"])
-def test_diverged_runs_are_stored_as_diverged_and_left_out_of_the_means(tmp_path, capsys, record):
-    scenario = _write(tmp_path, DIVERGING.replace("{record}", record))
+def test_diverged_runs_are_stored_as_diverged_and_left_out_of_the_means(
+    tmp_path, capsys, record, write_scenario
+):
+    scenario = write_scenario(tmp_path, DIVERGING.replace("{record}", record))
     out = tmp_path / "out"
     assert _sweep(scenario, out) == 0  # diverging is a result of the sweep, not a failure
     printed = capsys.readouterr().out
@@ -225,9 +189,9 @@ def test_diverged_runs_are_stored_as_diverged_and_left_out_of_the_means(tmp_path
 
 
 def test_runs_lost_to_the_infrastructure_run_again_without_retry_failed(
-    tmp_path, monkeypatch, capsys
+    tmp_path, monkeypatch, capsys, tiny_sweep, write_scenario
 ):
-    scenario = _write(tmp_path, TINY)
+    scenario = write_scenario(tmp_path, tiny_sweep)
     out = tmp_path / "out"
     real = executors.SerialBackend.map_unordered
 
@@ -250,7 +214,7 @@ def test_runs_lost_to_the_infrastructure_run_again_without_retry_failed(
     monkeypatch.setattr(executors.SerialBackend, "map_unordered", real)
     assert _sweep(scenario, out) == 0  # the same command, no --retry-failed
     assert "4 (2 completed before this command, 2 run now)" in capsys.readouterr().out
-    fresh = execute_sweep(scenario, tmp_path / "fresh", backend="serial", progress=False)
+    fresh = execute_sweep(scenario, tmp_path / "fresh", SERIAL)
     pd.testing.assert_frame_equal(SweepStore.read(out).load_table(), fresh.table, check_exact=True)
 
 
@@ -302,8 +266,8 @@ def _alive(pid):
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads processes from /proc (Linux)")
 @pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM])
-def test_the_workers_end_when_the_driver_dies(tmp_path, signum):
-    scenario = _write(tmp_path, SLOW)
+def test_the_workers_end_when_the_driver_dies(tmp_path, signum, slow_sweep, write_scenario):
+    scenario = write_scenario(tmp_path, slow_sweep)
     out = tmp_path / "out"
     process = _start(scenario, out)
     try:
@@ -335,9 +299,11 @@ def test_the_workers_end_when_the_driver_dies(tmp_path, signum):
         assert process.returncode == -signal.SIGKILL
 
 
-def test_interrupt_before_any_run_says_nothing_was_written(tmp_path, monkeypatch, capsys):
+def test_interrupt_before_any_run_says_nothing_was_written(
+    tmp_path, monkeypatch, capsys, tiny_sweep, write_scenario
+):
     # Beyond the issue's list: Ctrl-C while connecting used to end in a second error.
-    scenario = _write(tmp_path, TINY)
+    scenario = write_scenario(tmp_path, tiny_sweep)
 
     def interrupted(self):
         raise KeyboardInterrupt
@@ -349,8 +315,8 @@ def test_interrupt_before_any_run_says_nothing_was_written(tmp_path, monkeypatch
     assert not (tmp_path / "out").exists()
 
 
-def test_sweep_json_records_the_sweep_it_holds(tmp_path):
-    scenario = _write(tmp_path, TINY)
+def test_sweep_json_records_the_sweep_it_holds(tmp_path, tiny_sweep, write_scenario):
+    scenario = write_scenario(tmp_path, tiny_sweep)
     out = tmp_path / "out"
     assert _sweep(scenario, out) == 0
     meta = json.loads((out / "sweep.json").read_text())

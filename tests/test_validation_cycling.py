@@ -71,6 +71,7 @@ def test_the_inexact_gd_learner_cycles_at_large_epsilon():
         learner_params={"steps": 200, "lr": 0.1},
         levels=(0.0, 1.0),
         epsilon=160.0,
+        epsilon_distribution="constant",
         max_rounds=100,
         divergence_bound=1e4,
         rng=0,
@@ -95,6 +96,7 @@ def test_a_converging_gd_run_to_the_round_limit_is_not_cycling():
         learner_params={"steps": 50, "lr": 0.5},
         levels=(0.0, 1.0),
         epsilon=0.5,
+        epsilon_distribution="constant",
         max_rounds=30,
         tolerance=0.0,  # every round runs: it ends at the round limit, converged to rounding
         rng=0,

@@ -47,7 +47,12 @@ def test_a_tiny_synthetic_population_with_one_defaulter_is_refused(tmp_path, cap
 def test_two_users_of_each_label_are_enough(tmp_path):
     path = _csv(tmp_path / "d.csv", _rows([0, 0, 1, 1, 0, 1]))
     model = PlatformModel(
-        population="csv", data_path=str(path), label="y", strategic_features=["x1"], max_rounds=1
+        population="csv",
+        data_path=str(path),
+        label="y",
+        strategic_features=["x1"],
+        epsilon_distribution="constant",
+        max_rounds=1,
     )
     model.step()
     assert model.status in ("converged", "round-limit")
@@ -99,7 +104,7 @@ def test_a_header_longer_than_the_inspected_chunk_is_refused(tmp_path):
 
 def test_a_csv_larger_than_the_limit_is_refused_by_its_size(tmp_path, monkeypatch):
     path = _csv(tmp_path / "d.csv", _rows([0, 1] * 20))
-    monkeypatch.setattr(data, "MAX_DATA_BYTES", 100)
+    monkeypatch.setattr(data.tables, "MAX_DATA_BYTES", 100)
     with pytest.raises(InputError) as info:
         data.load_csv(path, label="y")
     assert "a CSV of" in info.value.value and "at most" in info.value.allowed

@@ -71,7 +71,7 @@ def test_plain_scenario_names_are_accepted(name):
 def test_learner_parameters_come_from_the_learners_own_declaration():
     exact = scenario_from_dict({**SMALL, "learner": {"name": "exact", "max_iter": 50}})
     assert exact.learner_params == {"max_iter": 50}
-    model = PlatformModel(**exact.model_params())
+    model = PlatformModel(**exact.model_kwargs())
     assert model.learner.max_iter == 50
     gd = scenario_from_dict({"learner": {"name": "gd", "steps": 3, "lr": 1, "reg": 0.5}})
     assert gd.learner_params == {"steps": 3, "lr": 1.0, "reg": 0.5}
@@ -92,8 +92,8 @@ def test_learner_parameters_come_from_the_learners_own_declaration():
         ({"name": "exact", "tol": -1}, "learner.tol: got -1"),
         ({"name": "exact", "penalize_bias": "yes"}, "learner.penalize_bias: got 'yes'"),
         ({"name": "exact", "penalize_bias": 1}, "learner.penalize_bias: got 1"),
-        ({"name": "sklearn-lbfgs", "warm_start": "no"}, "learner.warm_start: got 'no'"),
-        ({"name": "svm"}, "learner.name: got 'svm'; allowed: one of 'exact', 'gd'"),
+        ({"name": "sklearn-lbfgs", "use_warm_start": "no"}, "learner.use_warm_start: got 'no'"),
+        ({"name": "svm"}, "learner.name: got 'svm'; allowed: one of 'backtracking-gd', 'exact'"),
         ({"name": 3}, "learner.name: got 3"),
     ],
 )
@@ -218,7 +218,7 @@ def test_a_sweep_over_a_parameter_the_learner_takes_is_planned():
     ("kwargs", "field"),
     [
         ({"mix": "yes"}, "mix"),
-        ({"rounds": 10**7}, "rounds"),
+        ({"max_rounds": 10**7}, "max_rounds"),
         ({"owner_centre_x": float("inf")}, "owner_centre_x"),
         ({"gmm_tol": 0}, "gmm_tol"),
         ({"initial_points": 10**12}, "initial_points"),

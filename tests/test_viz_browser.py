@@ -196,6 +196,37 @@ def wait_until_changed(page, css: str, old: bytes, timeout: float = 10.0) -> byt
     return new
 
 
+def steps_change(page, css: str, rounds: tuple[int, ...]) -> None:
+    """Step to each of ``rounds``: the time display advances and the plot ``css`` changes."""
+    shown = plot(page, css)
+    for round_ in rounds:
+        step_to(page, round_)
+        new = wait_until_changed(page, css, shown)
+        assert new != shown, f"the plot {css} did not change at round {round_}"
+        shown = new
+
+
+def bad_seed_keeps_the_model(page) -> None:
+    """Typing a seed that is not a number and pressing Reset shows a message, the time stays."""
+    before = time_shown(page)
+    seed = page.get_by_label("Seed")
+    seed.fill("seven")
+    seed.press("Enter")
+    page.get_by_role("button", name="Reset").click()
+    page.locator(".pabm-notice", has_text="seed").wait_for(timeout=10_000)
+    assert time_shown(page) == before
+
+
+def finish(page, screenshot: str, *traffics: Traffic) -> None:
+    """Save a screenshot of the page; every request stayed on the loopback and succeeded."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / screenshot), full_page=True)
+    for traffic in traffics:
+        assert traffic.urls, "no request recorded"
+        assert traffic.failed == []
+        assert traffic.outside_loopback() == []
+
+
 def open_page(browser, url: str, first_plot: str = "pabm-theta"):
     """A new browser session on the page, once its Step button and ``first_plot`` are shown."""
     context = browser.new_context(viewport={"width": 1500, "height": 1250})
@@ -212,12 +243,7 @@ def test_page_in_chromium(server, browser):
     assert time_shown(page) == "Time: 0.0"
 
     # Step three times: the time display advances and the drift plot changes each time.
-    drift = plot(page, "pabm-drift")
-    for round_ in (1, 2, 3):
-        step_to(page, round_)
-        new = wait_until_changed(page, "pabm-drift", drift)
-        assert new != drift, f"the drift plot did not change at round {round_}"
-        drift = new
+    steps_change(page, "pabm-drift", (1, 2, 3))
     theta_before = plot(page, "pabm-theta")
 
     # A second browser session has its own model: it starts at time 0 and
@@ -243,20 +269,9 @@ def test_page_in_chromium(server, browser):
     assert theta_after != theta_before
 
     # A bad seed shows an inline message and keeps the model (time stays at 3).
-    seed = page.get_by_label("Seed")
-    seed.fill("seven")
-    seed.press("Enter")
-    page.get_by_role("button", name="Reset").click()
-    page.locator(".pabm-notice", has_text="seed").wait_for(timeout=10_000)
+    bad_seed_keeps_the_model(page)
     assert time_shown(page) == "Time: 3.0"
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "viz-page.png"), full_page=True)
-
-    for traffic_ in (traffic, other_traffic):
-        assert traffic_.urls, "no request recorded"
-        assert traffic_.failed == []
-        assert traffic_.outside_loopback() == []
+    finish(page, "viz-page.png", traffic, other_traffic)
 
 
 def test_curation_page_in_chromium(curation_server, browser):
@@ -265,24 +280,10 @@ def test_curation_page_in_chromium(curation_server, browser):
     page.locator(".pabm-regime", has_text="public disjoint").wait_for(timeout=10_000)
 
     # Step twice: the time display advances and the heat map of p_t changes each time.
-    heatmap = plot(page, "pabm-heatmap")
-    for round_ in (1, 2):
-        step_to(page, round_)
-        new = wait_until_changed(page, "pabm-heatmap", heatmap)
-        assert new != heatmap, f"the heat map did not change at round {round_}"
-        heatmap = new
+    steps_change(page, "pabm-heatmap", (1, 2))
     page.locator(".pabm-curation-round", has_text="round 2 of 100").wait_for(timeout=10_000)
 
     # A bad seed shows an inline message and keeps the model (time stays at 2).
-    seed = page.get_by_label("Seed")
-    seed.fill("seven")
-    seed.press("Enter")
-    page.get_by_role("button", name="Reset").click()
-    page.locator(".pabm-notice", has_text="seed").wait_for(timeout=10_000)
+    bad_seed_keeps_the_model(page)
     assert time_shown(page) == "Time: 2.0"
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "viz-curation-page.png"), full_page=True)
-    assert traffic.urls, "no request recorded"
-    assert traffic.failed == []
-    assert traffic.outside_loopback() == []
+    finish(page, "viz-curation-page.png", traffic)

@@ -17,8 +17,11 @@ import solara
 from matplotlib.figure import Figure
 from test_viz_render import (  # noqa: F401 (close_rendered_pages: an autouse fixture)
     _OPEN,
+    bad_seed_is_refused,
     button,
     close_rendered_pages,
+    first_images,
+    notice_text,
     recording_class,
     render,
     set_slider,
@@ -38,7 +41,7 @@ from platform_abm.viz.cli import solara_command
 from platform_abm.viz.curation.components import CurationStatus
 from platform_abm.viz.curation.figures import DistancePlot, HeatmapPlot, curator_discs
 from platform_abm.viz.curation.page import CurationPage, CurationPageModel
-from platform_abm.viz.curation.params import model_kwargs, parse_controls, user_params
+from platform_abm.viz.curation.params import SIDEBAR, model_kwargs, user_params
 from platform_abm.viz.scenarios import SCENARIO_ENV_VAR, load_page_scenario
 from platform_abm.viz.session import RejectedParameters
 
@@ -91,7 +94,7 @@ def test_every_curation_scenario_file_is_served(path):
 
 
 def test_controls_become_model_parameters():
-    controls = parse_controls(
+    controls = SIDEBAR.parse_controls(
         SMALL,
         {"public_centre_x": 1.5, "owner_pool": 7, "public_temperature": 0.25, "seed": " 9 "}
         | {"order": "public-first", "mix": 0.1},
@@ -115,7 +118,7 @@ def test_public_controls_set_the_first_of_several_factions():
     scenario = dataclasses.replace(SMALL, factions=(SMALL.factions[0], second), public_users=2)
     specs = user_params(scenario)
     assert specs["public_pool"]["label"] == "Public pool M (public)"
-    kwargs = model_kwargs(scenario, parse_controls(scenario, {"public_pool": 9}))
+    kwargs = model_kwargs(scenario, SIDEBAR.parse_controls(scenario, {"public_pool": 9}))
     assert [f["pool"] for f in kwargs["factions"]] == [9, 2]
     assert kwargs["factions"][1]["centre"] == [-3.0, 1.0]
 
@@ -153,12 +156,8 @@ def test_page_model_rejects_with_the_control_named(values, message):
 # ----------------------------------------------------------------- the page
 def test_page_renders_and_step_changes_the_heat_map():
     rc, built = render_page()
-    assert len(built) == 1
+    before = first_images(rc, built, PLOT_CLASSES)
     model = built[0]
-    before = images(rc)
-    assert set(before) == set(PLOT_CLASSES)
-    assert all(png.startswith(b"\x89PNG") for png in before.values())
-    assert text_present(rc, "Time: 0.0")
     status = card_text(rc, "pabm-status")
     assert "round 0 of 100" in status
     assert "public disjoint" in status
@@ -217,20 +216,14 @@ def test_reset_applies_the_controls():
 
 def test_invalid_controls_show_a_message_and_keep_the_model():
     rc, built = render_page()
-    button(rc, "Step").click()
-    type_seed(rc, "twelve")
-    assert rc.find(v.Html, class_="pabm-pending-error").widgets  # shown before Reset
-    button(rc, "Reset").click()
-    assert len(built) == 1
-    assert built[0].steps == 1
-    assert "seed: got 'twelve'" in widget_text(rc.find(v.Html, class_="pabm-notice").widget)
+    bad_seed_is_refused(rc, built)
 
     # A value only the model refuses (a slider pushed below its range).
     type_seed(rc, "12")
     set_slider(rc, "Owner τ", 0.0)
     button(rc, "Reset").click()
     assert len(built) == 1
-    assert "owner τ: got 0" in widget_text(rc.find(v.Html, class_="pabm-notice").widget)
+    assert "owner τ: got 0" in notice_text(rc)
     assert text_present(rc, "Time: 1.0")
 
     # A valid Reset afterwards clears the message.

@@ -26,9 +26,9 @@ from platform_abm.viz.platform import figures
 from platform_abm.viz.platform.components import COMPONENTS, CollectiveMetrics, StatusLine
 from platform_abm.viz.platform.page import PageModel, PlatformPage
 from platform_abm.viz.platform.params import (
-    Controls,
+    SIDEBAR,
+    PlatformControls,
     model_kwargs,
-    parse_controls,
     renormalise_levels,
 )
 from platform_abm.viz.scenarios import SCENARIO_ENV_VAR
@@ -120,6 +120,16 @@ def text_present(rc, text: str) -> bool:
     return bool(rc.find(v.Html, children=[text]).widgets)
 
 
+def first_images(rc, built, classes: tuple[str, ...] = PLOT_CLASSES) -> dict[str, bytes]:
+    """The plots of a page just rendered: one model built, every plot a PNG, time 0."""
+    assert len(built) == 1
+    found = images(rc, classes)
+    assert set(found) == set(classes)
+    assert all(png.startswith(b"\x89PNG") for png in found.values())
+    assert text_present(rc, "Time: 0.0")
+    return found
+
+
 def widget_text(widget) -> str:
     """Every string shown by a widget and its descendants (texts, HTML, Markdown)."""
     parts = []
@@ -133,6 +143,38 @@ def widget_text(widget) -> str:
     if isinstance(template, str):  # solara.Markdown renders into a template
         parts.append(template.split("<script>")[0])
     return " ".join(parts)
+
+
+def notice_text(rc) -> str:
+    """The sidebar's message about the last refused Reset."""
+    return widget_text(rc.find(v.Html, class_="pabm-notice").widget)
+
+
+def bad_seed_is_refused(rc, built) -> None:
+    """After one Step, a seed that is not a number is flagged before Reset, and Reset
+    keeps the stepped model and says why."""
+    button(rc, "Step").click()
+    type_seed(rc, "twelve")
+    assert rc.find(v.Html, class_="pabm-pending-error").widgets  # shown before Reset
+    button(rc, "Reset").click()
+    assert len(built) == 1
+    assert built[0].steps == 1
+    assert "seed: got 'twelve'" in notice_text(rc)
+
+
+def small_model(**changes) -> PlatformModel:
+    """A 300-user Gaussian platform model with a constant ε."""
+    return PlatformModel(
+        **{
+            "population": "gaussian",
+            "n_users": 300,
+            "n_features": 3,
+            "strategic_features": (0,),
+            "epsilon_distribution": "constant",
+            "rng": 0,
+        }
+        | changes
+    )
 
 
 def set_slider(rc, label: str, value: float) -> None:
@@ -168,7 +210,7 @@ def test_seed_text_is_cast_to_int():
 
 def test_controls_become_model_parameters():
     scenario = Scenario(source="gaussian", n=500, d=3, strategic_features=(0,))
-    controls = parse_controls(
+    controls = SIDEBAR.parse_controls(
         scenario,
         {"epsilon": 1.0, "level_0": 1.0, "level_1": 3.0, "level_2": 0.0, "level_3": 0.0}
         | {"reg": "1e-3", "seed": "11", "n_users": 800, "max_rounds": 9},
@@ -185,11 +227,24 @@ def test_controls_become_model_parameters():
     assert kwargs["epsilon_sigma"] == scenario.epsilon.sigma
 
 
-def test_empty_collective_is_refused():
-    controls = parse_controls(SMALL, {"alpha": 1e-5})
+def test_model_errors_name_the_control():
+    # The model refuses a collective without members (1e-5 of 1500 users) and
+    # an ε out of range; the page names the control and its value.
+    for values, message in (
+        ({"alpha": 1e-5}, "collective α: got 1e-05; allowed: "),
+        ({"epsilon": -0.5}, "ε: got -0.5; allowed: a finite number > 0"),
+        ({"max_rounds": 0}, "round limit: got 0; allowed: an integer >= 1"),
+        ({"reg": "-1"}, "learner regularisation: got -1.0; allowed: "),
+    ):
+        rejected = PageModel(base=SMALL, **values)
+        assert isinstance(rejected, RejectedParameters)
+        assert rejected.message.startswith(message), rejected.message
+
+
+def test_unknown_control_is_refused():
     with pytest.raises(InputError) as err:
-        model_kwargs(SMALL, controls)
-    assert err.value.field == "collective α"
+        SIDEBAR.parse_controls(SMALL, {"temperature": 3})
+    assert err.value.field == "temperature"
 
 
 def test_page_model_returns_a_rejection_instead_of_raising():
@@ -198,11 +253,14 @@ def test_page_model_returns_a_rejection_instead_of_raising():
     assert "seed" in rejected.message
     model = PageModel(base=SMALL, seed="5", epsilon=0.7)
     assert isinstance(model, PlatformModel)
-    assert model.controls == Controls(
+    assert model.controls == PlatformControls(
         population="gaussian",
         n_users=1500,
         epsilon=0.7,
-        level_weights=(0.0, 0.5, 0.5, 0.0),
+        level_0=0.0,
+        level_1=0.5,
+        level_2=0.5,
+        level_3=0.0,
         alpha=0.0,
         collective_lambda=0.5,
         reg=None,
@@ -214,12 +272,8 @@ def test_page_model_returns_a_rejection_instead_of_raising():
 # ----------------------------------------------------------------- the page
 def test_page_builds_steps_and_every_component_renders():
     rc, built = render_page()
-    assert len(built) == 1
+    before = first_images(rc, built)
     model = built[0]
-    before = images(rc)
-    assert set(before) == set(PLOT_CLASSES)
-    assert all(png.startswith(b"\x89PNG") for png in before.values())
-    assert text_present(rc, "Time: 0.0")
 
     button(rc, "Step").click()
     button(rc, "Step").click()
@@ -256,15 +310,7 @@ def test_reset_with_new_parameters_rebuilds_the_model():
 
 def test_invalid_parameters_show_a_message_and_keep_the_model():
     rc, built = render_page()
-    button(rc, "Step").click()
-    type_seed(rc, "twelve")
-    assert rc.find(v.Html, class_="pabm-pending-error").widgets  # shown before Reset
-    button(rc, "Reset").click()
-    assert len(built) == 1
-    assert built[0].steps == 1
-    notice = rc.find(v.Html, class_="pabm-notice")
-    assert notice.widgets
-    assert "seed: got 'twelve'" in widget_text(notice.widget)
+    bad_seed_is_refused(rc, built)
 
     # A valid Reset afterwards clears the message.
     type_seed(rc, "12")
@@ -272,7 +318,7 @@ def test_invalid_parameters_show_a_message_and_keep_the_model():
         set_slider(rc, f"Level {level} weight", 0.0)
     button(rc, "Reset").click()
     assert len(built) == 1  # all level weights zero: refused as well
-    assert "level mix" in widget_text(rc.find(v.Html, class_="pabm-notice").widget)
+    assert "level mix" in notice_text(rc)
     set_slider(rc, "Level 0 weight", 1.0)
     button(rc, "Reset").click()
     assert len(built) == 2
@@ -289,9 +335,7 @@ def test_two_sessions_do_not_share_a_model():
 
 
 def test_collective_metrics_show_only_with_a_collective():
-    model = PlatformModel(
-        population="gaussian", n_users=300, n_features=3, strategic_features=(0,), rng=0
-    )
+    model = small_model()
     _, rc = solara.render(CollectiveMetrics(model), handle_error=False)
     assert not rc.find(v.Html, class_="pabm-collectives").widgets
 
@@ -316,14 +360,7 @@ def test_collective_metrics_show_only_with_a_collective():
 
 
 def test_status_line_names_the_status_and_regime():
-    model = PlatformModel(
-        population="gaussian",
-        n_users=300,
-        n_features=3,
-        strategic_features=(0,),
-        rng=0,
-        max_rounds=1,
-    )
+    model = small_model(max_rounds=1)
     model.step()
     box, _ = solara.render(StatusLine(model), handle_error=False)
     html = widget_text(box)

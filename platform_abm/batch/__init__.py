@@ -17,6 +17,7 @@ from importlib import import_module
 from typing import Any
 
 _EXPORTS = {
+    "SweepOptions": "platform_abm.batch.runner",
     "SweepSpec": "platform_abm.batch.spec",
     "aggregate": "platform_abm.batch.summary",
     "execute_sweep": "platform_abm.batch.runner",

@@ -14,6 +14,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from platform_abm.common.commands import add_command, add_quiet_option
 from platform_abm.common.errors import InputError
 
 EXIT_OK = 0
@@ -55,21 +56,15 @@ def _interrupted(exc: KeyboardInterrupt, plan: Any, out: Path) -> int:
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
-    from platform_abm.batch.runner import execute_sweep, plan_sweep
+    from platform_abm.batch.runner import SweepOptions, execute_sweep, plan_sweep
 
     plan = plan_sweep(args.scenario)
     out, field = _sweep_folder(args, plan)
+    options = SweepOptions(
+        args.backend, args.workers, args.address, args.retry_failed, progress=not args.quiet
+    )
     try:
-        report = execute_sweep(
-            plan,
-            out,
-            backend=args.backend,
-            workers=args.workers,
-            address=args.address,
-            retry_failed=args.retry_failed,
-            progress=not args.quiet,
-            out_field=field,
-        )
+        report = execute_sweep(plan, out, options, out_field=field)
     except KeyboardInterrupt as exc:
         return _interrupted(exc, plan, out)
     points = plan.spec.n_points
@@ -166,6 +161,16 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _add_results_command(
+    subparsers: Any, name: str, handler: Any, *, summary: str, description: str, out: str
+) -> argparse.ArgumentParser:
+    """A command reading a sweep's results folder and writing one file (``--out``)."""
+    command = add_command(subparsers, name, handler, summary=summary, description=description)
+    command.add_argument("results", help="a sweep's results folder")
+    command.add_argument("--out", help=out)
+    return command
+
+
 def add_commands(subparsers: Any) -> None:
     """Register ``sweep``, ``aggregate`` and ``plot`` on a sub-parsers object.
 
@@ -174,9 +179,11 @@ def add_commands(subparsers: Any) -> None:
     """
     from platform_abm.batch.executors import BACKENDS
 
-    sweep = subparsers.add_parser(
+    sweep = add_command(
+        subparsers,
         "sweep",
-        help="run a parameter sweep (resumable)",
+        _cmd_sweep,
+        summary="run a parameter sweep (resumable)",
         description="Run every point and seed of a scenario's [sweep] table into a results "
         "folder (one Parquet file per run). Re-running the same command resumes: completed "
         "runs are skipped, runs lost to the infrastructure run again. A folder holding a "
@@ -196,37 +203,36 @@ def add_commands(subparsers: Any) -> None:
         action="store_true",
         help="also run again the runs that raised an error (lost runs always run again)",
     )
-    sweep.add_argument("--quiet", action="store_true", help="no progress bar")
-    sweep.set_defaults(handler=_cmd_sweep)
+    add_quiet_option(sweep)
 
-    summary = subparsers.add_parser(
+    summary = _add_results_command(
+        subparsers,
         "aggregate",
-        help="mean, std and 95%% interval per parameter point",
+        _cmd_aggregate,
+        summary="mean, std and 95%% interval per parameter point",
         description="Summarise a sweep: mean, standard deviation and Student-t confidence "
         "interval of every metric per parameter point (and round, for per-round sweeps).",
+        out="CSV file (default: RESULTS/aggregate.csv)",
     )
-    summary.add_argument("results", help="a sweep's results folder")
     summary.add_argument(
         "--by", nargs="+", help="grouping columns, full or last dotted part (default: parameters)"
     )
     summary.add_argument("--metrics", nargs="+", help="metrics (default: every numeric column)")
     summary.add_argument("--level", type=float, default=0.95, help="interval level (0.95)")
-    summary.add_argument("--out", help="CSV file (default: RESULTS/aggregate.csv)")
     summary.add_argument("--max-rows", type=int, default=60, help="rows printed (default: 60)")
-    summary.set_defaults(handler=_cmd_aggregate)
 
-    plot = subparsers.add_parser(
+    plot = _add_results_command(
+        subparsers,
         "plot",
-        help="plot a metric against a parameter",
+        _cmd_plot,
+        summary="plot a metric against a parameter",
         description="Plot the mean of a metric (with its confidence band) against a parameter, "
         "one line per value of --hue. Names may be dotted paths or their last part.",
+        out="PNG file (default: RESULTS/plots/<y>-vs-<x>.png)",
     )
-    plot.add_argument("results", help="a sweep's results folder")
     plot.add_argument("--x", required=True, help="parameter (or 'round') on the horizontal axis")
     plot.add_argument("--y", required=True, help="metric on the vertical axis")
     plot.add_argument("--hue", help="parameter with one line per value")
-    plot.add_argument("--out", help="PNG file (default: RESULTS/plots/<y>-vs-<x>.png)")
     plot.add_argument("--level", type=float, default=0.95, help="band level (0.95)")
     plot.add_argument("--logx", action="store_true", help="logarithmic x axis")
     plot.add_argument("--logy", action="store_true", help="logarithmic y axis")
-    plot.set_defaults(handler=_cmd_plot)

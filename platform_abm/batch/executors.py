@@ -191,18 +191,13 @@ class ProcessBackend:
         """Run tasks on the pool; a dead worker fails the runs in flight and the pool restarts."""
         if self._pool is None:
             raise RuntimeError("use the backend as a context manager")
-        source = iter(tasks)
         pending: dict[Future[R], T] = {}
-        limit = IN_FLIGHT_PER_WORKER * self.workers
 
-        def fill() -> None:
-            while len(pending) < limit:
-                task = next(source, _END)
-                if task is _END:
-                    return
-                assert self._pool is not None
-                pending[self._pool.submit(fn, task)] = task
+        def submit(task: T) -> Future[R]:
+            assert self._pool is not None
+            return self._pool.submit(fn, task)
 
+        fill = _feeder(tasks, pending, IN_FLIGHT_PER_WORKER * self.workers, submit)
         fill()
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -228,6 +223,33 @@ class ProcessBackend:
 
 
 _END: Any = object()
+
+
+def _feeder[T](
+    tasks: Iterable[T], pending: dict[Any, T], limit: int, submit: Callable[[T], Any]
+) -> Callable[[], None]:
+    """A function that submits tasks until ``limit`` are in flight.
+
+    Args:
+        tasks: The tasks, consumed lazily.
+        pending: The tasks in flight by their handle (future, object reference);
+            the caller removes a task when it completes.
+        limit: Most tasks in flight at a time.
+        submit: Starts a task and returns its handle.
+
+    Returns:
+        The function to call at the start and after every completion.
+    """
+    source = iter(tasks)
+
+    def fill() -> None:
+        while len(pending) < limit:
+            task = next(source, _END)
+            if task is _END:
+                return
+            pending[submit(task)] = task
+
+    return fill
 
 
 def _worker_environ() -> dict[str, Any]:
@@ -319,24 +341,19 @@ class DaskBackend:
         from distributed import as_completed
 
         client = self._client
-        source = iter(tasks)
-        pending: dict[str, tuple[Any, T]] = {}
+        pending: dict[Any, T] = {}
         completed = as_completed(loop=client.loop)
-        limit = IN_FLIGHT_PER_WORKER * self.workers
 
-        def fill() -> None:
-            while len(pending) < limit:
-                task = next(source, _END)
-                if task is _END:
-                    return
-                future = client.submit(fn, task, pure=False)
-                pending[future.key] = (future, task)
-                completed.add(future)
+        def submit(task: T) -> Any:
+            future = client.submit(fn, task, pure=False)
+            completed.add(future)
+            return future
 
+        fill = _feeder(tasks, pending, IN_FLIGHT_PER_WORKER * self.workers, submit)
         fill()
         try:
             for future in completed:
-                _, task = pending.pop(future.key)
+                task = pending.pop(future)
                 try:
                     result = future.result()
                 except Exception as exc:
@@ -347,7 +364,7 @@ class DaskBackend:
                     future.release()
                 fill()
         finally:
-            for future, _ in pending.values():
+            for future in pending:
                 future.cancel()
 
 
@@ -400,17 +417,8 @@ class RayBackend:
         """Submit tasks as Ray remote calls and yield them as they complete."""
         ray = self._ray
         remote = ray.remote(num_cpus=1)(fn)
-        source = iter(tasks)
         pending: dict[Any, T] = {}
-        limit = IN_FLIGHT_PER_WORKER * self.workers
-
-        def fill() -> None:
-            while len(pending) < limit:
-                task = next(source, _END)
-                if task is _END:
-                    return
-                pending[remote.remote(task)] = task
-
+        fill = _feeder(tasks, pending, IN_FLIGHT_PER_WORKER * self.workers, remote.remote)
         fill()
         try:
             while pending:

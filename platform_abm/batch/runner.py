@@ -26,7 +26,6 @@ an unreachable cluster leaves nothing behind.
 from __future__ import annotations
 
 import copy
-import sys
 import time
 import traceback
 from collections.abc import Mapping
@@ -47,11 +46,13 @@ from platform_abm.batch.store import (
     STATE_LOST,
     STATE_PENDING,
     STATUS_DIVERGED,
+    SweepIdentity,
     SweepStore,
 )
 from platform_abm.common.errors import InputError
-from platform_abm.common.results import deferred_signals
+from platform_abm.common.progress import progress_bar
 from platform_abm.common.scenario_file import read_toml
+from platform_abm.common.signals import deferred_signals
 from platform_abm.families import family_of, get_family
 
 SCENARIO_TABLE = "scenario"
@@ -128,7 +129,7 @@ def execute_run(task: RunTask) -> RunOutcome:
             scenario = family.validate(task.doc, Path(task.base_dir) if task.base_dir else None)
             model = family.build(scenario)
             table = family.run(model)
-        status = str(getattr(model, "status", "completed"))
+        status = str(model.status)
         message = str(getattr(model, "message", ""))
         rows = _run_rows(table, task, status, message)
     except Exception as exc:
@@ -329,30 +330,33 @@ class SweepReport:
     store_time_s: float = 0.0
 
 
-def _progress_bar(total: int, name: str, enabled: bool) -> Any:
-    from tqdm import tqdm
+@dataclass(frozen=True)
+class SweepOptions:
+    """How a sweep runs (never what it computes: the table is the same for every choice).
 
-    return tqdm(
-        total=total,
-        desc=name,
-        unit="run",
-        disable=not enabled,
-        file=sys.stderr,
-        dynamic_ncols=True,
-        leave=True,
-    )
+    The options of :func:`run_sweep`, with its defaults (described there).
+
+    Attributes:
+        backend: Where the runs execute.
+        workers: How many worker processes.
+        address: Which cluster.
+        retry_failed: Whether runs recorded as failed run again.
+        progress: Whether a progress bar is shown.
+    """
+
+    backend: str = "local"
+    workers: int = 2
+    address: str | None = None
+    retry_failed: bool = False
+    progress: bool = True
 
 
 def execute_sweep(
     scenario: str | Path | Mapping[str, Any] | SweepPlan,
     out_dir: str | Path,
-    backend: str = "local",
-    workers: int = 2,
-    address: str | None = None,
-    retry_failed: bool = False,
-    progress: bool = True,
-    sweep: Mapping[str, Any] | SweepSpec | None = None,
+    options: SweepOptions | None = None,
     *,
+    sweep: Mapping[str, Any] | SweepSpec | None = None,
     out_field: str = "out_dir",
 ) -> SweepReport:
     """Run a sweep into a results folder and report what was done (see :func:`run_sweep`).
@@ -361,12 +365,7 @@ def execute_sweep(
         scenario: Scenario TOML file, parsed document with a ``[sweep]`` table,
             or a plan from :func:`plan_sweep`.
         out_dir: Results folder (created; resumed when it holds the same sweep).
-        backend: ``serial``, ``local``, ``dask`` or ``ray``.
-        workers: Worker processes (``local``; new Dask or Ray clusters).
-        address: Dask scheduler or Ray cluster address.
-        retry_failed: Also run again the runs recorded as failed (runs recorded
-            as lost, or pending, always run).
-        progress: Show a progress bar on standard error.
+        options: How to run it (default: :class:`SweepOptions` defaults).
         sweep: A ``[sweep]`` table or specification replacing the scenario's own.
         out_field: How ``out_dir`` was given (for messages).
 
@@ -380,25 +379,22 @@ def execute_sweep(
         KeyboardInterrupt: When interrupted; completed runs stay recorded.
     """
     started = time.perf_counter()
-    runner = make_backend(backend, workers, address)
+    options = options if options is not None else SweepOptions()
+    runner = make_backend(options.backend, options.workers, options.address)
     plan = scenario if isinstance(scenario, SweepPlan) else plan_sweep(scenario, sweep)
-    identity = {
-        "fingerprint": plan.fingerprint,
-        "family": plan.family,
-        "scenario": plan.base,
-        "sweep": plan.spec.to_dict(),
-        "field": out_field,
-    }
-    SweepStore.check(out_dir, **identity)  # before connecting: refuse early, create nothing
-    with runner, SweepStore.open(out_dir, **identity) as store:
-        wanted = {STATE_PENDING, STATE_LOST} | ({STATE_FAILED} if retry_failed else set())
+    identity = SweepIdentity(plan.fingerprint, plan.family, plan.base, plan.spec.to_dict())
+    # Checked before connecting: refuse early, create nothing.
+    SweepStore.check(out_dir, identity, field=out_field)
+    with runner, SweepStore.open(out_dir, identity, field=out_field) as store:
+        retried = {STATE_FAILED} if options.retry_failed else set()
+        wanted = {STATE_PENDING, STATE_LOST} | retried
         todo = [run for run in plan.runs if store.state(run.key) in wanted]
         skipped = sum(store.state(run.key) in (STATE_DONE, STATE_DIVERGED) for run in plan.runs)
         executed = 0
-        bar = _progress_bar(len(todo), plan.name, progress)
+        bar = progress_bar(len(todo), plan.name, unit="run", enabled=options.progress, leave=True)
         try:
             with bar:
-                if skipped and progress:
+                if skipped and options.progress:
                     bar.write(f"{skipped} of {len(plan.runs)} runs already done in {store.root}")
                 tasks = (plan.task(run) for run in todo)
                 counts = {STATE_DONE: 0, STATE_DIVERGED: 0, STATE_FAILED: 0, STATE_LOST: 0}
@@ -410,10 +406,14 @@ def execute_sweep(
                     )
                     bar.update(1)
         finally:
-            # A second Ctrl-C must not cut the manifest short: one SIGINT can raise
-            # twice (once inside pyarrow, which watches for it, once in Python).
-            with deferred_signals():
-                store.write_manifest(plan.runs)
+            # One SIGINT can raise twice (once inside pyarrow, which watches for
+            # it, once in Python), the second time before the manifest's write
+            # holds the signals: the manifest is then written again.
+            try:
+                _write_manifest(store, plan.runs)
+            except KeyboardInterrupt:
+                _write_manifest(store, plan.runs)
+                raise
         keys = [run.key for run in plan.runs]
 
         def in_state(state: str) -> dict[str, str]:
@@ -432,6 +432,12 @@ def execute_sweep(
             wall_time_s=time.perf_counter() - started,
             store_time_s=store.write_seconds,
         )
+
+
+def _write_manifest(store: SweepStore, runs: list[RunSpec]) -> None:
+    """Write the manifest with Ctrl-C, SIGTERM and SIGHUP held until it is complete."""
+    with deferred_signals():
+        store.write_manifest(runs)
 
 
 def _record(store: SweepStore, task: RunTask, outcome: RunOutcome | None, error: str | None) -> str:
@@ -521,9 +527,8 @@ def run_sweep(
             folder holding something else.
         KeyboardInterrupt: When interrupted; completed runs stay recorded.
     """
-    return execute_sweep(
-        scenario, out_dir, backend, workers, address, retry_failed, progress, sweep
-    ).table
+    options = SweepOptions(backend, workers, address, retry_failed, progress)
+    return execute_sweep(scenario, out_dir, options, sweep=sweep).table
 
 
 def load_results(out_dir: str | Path, include_diverged: bool = False) -> pd.DataFrame:

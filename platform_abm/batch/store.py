@@ -73,6 +73,24 @@ STATUS_DIVERGED = "diverged"
 SHOWN_DIFFERENCES = 4
 
 
+@dataclass(frozen=True)
+class SweepIdentity:
+    """What makes a sweep the one a results folder holds (any other is refused).
+
+    Attributes:
+        fingerprint: Digest of everything that determines a run's result
+            besides its parameters (base scenario, family, sweep seed, record).
+        family: Model family.
+        scenario: The base scenario document (kept in ``sweep.json``).
+        sweep: The ``[sweep]`` table (kept in ``sweep.json``).
+    """
+
+    fingerprint: str
+    family: str
+    scenario: Mapping[str, Any]
+    sweep: Mapping[str, Any]
+
+
 @dataclass
 class RunRecord:
     """What the store knows about one run.
@@ -176,24 +194,12 @@ class SweepStore:
 
     # ------------------------------------------------------------ opening
     @classmethod
-    def check(
-        cls,
-        root: str | Path,
-        *,
-        fingerprint: str,
-        family: str,
-        scenario: Mapping[str, Any],
-        sweep: Mapping[str, Any],
-        field: str = "out_dir",
-    ) -> Path:
+    def check(cls, root: str | Path, identity: SweepIdentity, *, field: str = "out_dir") -> Path:
         """Check that a folder can receive this sweep, creating nothing.
 
         Args:
             root: The results folder.
-            fingerprint: See :meth:`open`.
-            family: Model family.
-            scenario: The base scenario document.
-            sweep: The ``[sweep]`` table.
+            identity: The sweep.
             field: How the folder was given (for messages).
 
         Returns:
@@ -216,8 +222,8 @@ class SweepStore:
         if root.is_dir():
             if (root / META_FILE).exists():
                 old = read_meta(root)
-                differences = sweep_differences(old, family=family, scenario=scenario, sweep=sweep)
-                if differences or old.get("fingerprint") != fingerprint:
+                differences = sweep_differences(old, identity)
+                if differences or old.get("fingerprint") != identity.fingerprint:
                     shown = "; ".join(differences[:SHOWN_DIFFERENCES]) or (
                         "its fingerprint differs: written by another version of platform-abm?"
                     )
@@ -250,24 +256,13 @@ class SweepStore:
 
     @classmethod
     def open(
-        cls,
-        root: str | Path,
-        *,
-        fingerprint: str,
-        family: str,
-        scenario: Mapping[str, Any],
-        sweep: Mapping[str, Any],
-        field: str = "out_dir",
+        cls, root: str | Path, identity: SweepIdentity, *, field: str = "out_dir"
     ) -> SweepStore:
         """Open (or create) a results folder for writing, checking it holds the same sweep.
 
         Args:
             root: The results folder.
-            fingerprint: Digest of everything that determines a run's result
-                besides its parameters (base scenario, family, sweep seed, record).
-            family: Model family.
-            scenario: The base scenario document (for ``sweep.json``).
-            sweep: The ``[sweep]`` table (for ``sweep.json``).
+            identity: The sweep (written to ``sweep.json``).
             field: How the folder was given (for messages).
 
         Returns:
@@ -276,34 +271,27 @@ class SweepStore:
         Raises:
             InputError: See :meth:`check`; also when another sweep is writing to it.
         """
-        identity = {
-            "fingerprint": fingerprint,
-            "family": family,
-            "scenario": scenario,
-            "sweep": sweep,
-            "field": field,
-        }
-        root = cls.check(root, **identity)
+        root = cls.check(root, identity, field=field)
         root.mkdir(parents=True, exist_ok=True)
         lock = _acquire_lock(root)
         store = cls(root, lock, writable=True)
         try:
-            cls.check(root, **identity)  # again, now that no other sweep can write to it
+            cls.check(root, identity, field=field)  # again, now that no other sweep can write to it
             meta_path = root / META_FILE
             resumed = meta_path.exists()
             names = list(read_meta(root).get("parameter_names", [])) if resumed else []
-            for name in sweep.get("parameters", {}):
+            for name in identity.sweep.get("parameters", {}):
                 if name not in names:
                     names.append(name)
             store.meta = {
                 "format": FORMAT,
-                "family": family,
-                "fingerprint": fingerprint,
+                "family": identity.family,
+                "fingerprint": identity.fingerprint,
                 "platform_abm_version": __version__,
                 "parameter_names": names,
-                "record": sweep.get("record", "last"),
-                "sweep": plain(dict(sweep)),
-                "scenario": plain(dict(scenario)),
+                "record": identity.sweep.get("record", "last"),
+                "sweep": plain(dict(identity.sweep)),
+                "scenario": plain(dict(identity.scenario)),
             }
             text = json.dumps(store.meta, indent=2, default=str, allow_nan=False)
             write_atomic(meta_path, (text + "\n").encode("utf-8"))
@@ -686,20 +674,12 @@ def _shown(value: Any, width: int = 60) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def sweep_differences(
-    meta: Mapping[str, Any],
-    *,
-    family: str,
-    scenario: Mapping[str, Any],
-    sweep: Mapping[str, Any],
-) -> list[str]:
+def sweep_differences(meta: Mapping[str, Any], identity: SweepIdentity) -> list[str]:
     """What differs between the sweep a folder holds and another one, path by path.
 
     Args:
         meta: The folder's ``sweep.json``.
-        family: The other sweep's family.
-        scenario: Its base scenario document.
-        sweep: Its ``[sweep]`` table.
+        identity: The other sweep.
 
     Returns:
         One ``"path: old → new"`` line per difference (empty when the same).
@@ -713,7 +693,7 @@ def sweep_differences(
         return flat
 
     old = leaves(meta.get("family"), meta.get("scenario"), meta.get("sweep"))
-    new = leaves(family, scenario, sweep)
+    new = leaves(identity.family, identity.scenario, identity.sweep)
     differences = []
     for path in sorted(set(old) | set(new)):
         before, after = old.get(path, _ABSENT), new.get(path, _ABSENT)

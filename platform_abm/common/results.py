@@ -28,25 +28,27 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import io
 import json
 import math
 import os
 import secrets
 import shutil
-import signal
 import tempfile
-import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
 from platform_abm.common.errors import InputError
+from platform_abm.common.signals import deferred_signals
+
+if TYPE_CHECKING:  # matplotlib is imported by the code that draws, not by the command line
+    from matplotlib.figure import Figure
 
 MARKER = ".platform_abm.json"
 """The marker file of a results folder written by this package."""
@@ -57,9 +59,6 @@ RESULTS_ROOT = "results"
 
 _STAGING_SUFFIX = ".tmp"
 _INNER_STAGING_PREFIX = ".platform_abm-staging-"
-_DEFERRED_SIGNALS = tuple(
-    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
-)
 
 
 def jsonable(value: Any) -> Any:
@@ -91,44 +90,6 @@ def current_umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
-
-
-@contextlib.contextmanager
-def deferred_signals() -> Iterator[None]:
-    """Hold back Ctrl-C, SIGTERM and SIGHUP until the block ends (a rename or a clean-up).
-
-    While the block runs, those signals are only recorded; when it ends, the
-    handler that was in place runs for the first one received (raising
-    KeyboardInterrupt for Ctrl-C), so a swap of folders or the removal of a
-    staging folder is never cut in half. Python runs signal handlers in the
-    main thread only, so elsewhere the block runs unprotected.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    received: list[int] = []
-    previous: dict[int, Any] = {}
-
-    def hold(signum: int, frame: Any) -> None:
-        del frame
-        received.append(signum)
-
-    for number in _DEFERRED_SIGNALS:
-        handler = signal.getsignal(number)
-        if handler is None or handler is signal.SIG_IGN:
-            continue  # not Python's to handle, or ignored
-        previous[number] = signal.signal(number, hold)
-    try:
-        yield
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
-        if received:
-            handler = previous[received[0]]
-            if callable(handler):
-                handler(received[0], None)
-            else:  # SIG_DFL: what the signal would have done
-                signal.raise_signal(received[0])
 
 
 def write_atomic(path: Path, content: bytes) -> None:
@@ -521,6 +482,42 @@ class OutputFolder:
 
 
 # ---------------------------------------------------------------- writers
+def save_table(table: pd.DataFrame, path: str | Path) -> None:
+    """Save a table as CSV atomically (temporary name, then rename).
+
+    Args:
+        table: The table.
+        path: Destination ``.csv`` file.
+    """
+    write_atomic(Path(path), table.to_csv(index=False).encode("utf-8"))
+
+
+def save_figure(figure: Figure, path: str | Path, dpi: int = 110) -> None:
+    """Save a figure as PNG atomically (temporary name, then rename).
+
+    Every command writes its figures through this function.
+
+    Args:
+        figure: The figure.
+        path: Destination ``.png`` file.
+        dpi: Resolution.
+    """
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    write_atomic(Path(path), buffer.getvalue())
+
+
+def save_json(content: Mapping[str, Any], path: str | Path) -> None:
+    """Save a summary as strict, indented JSON atomically (numpy scalars and NaN converted).
+
+    Args:
+        content: The summary.
+        path: Destination ``.json`` file.
+    """
+    text = json.dumps(jsonable(content), indent=2, allow_nan=False) + "\n"
+    write_atomic(Path(path), text.encode("utf-8"))
+
+
 def write_run_files(
     folder: str | Path,
     table: pd.DataFrame,
@@ -540,97 +537,15 @@ def write_run_files(
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     for stem, frame in {"rounds": table, **(tables or {})}.items():
-        frame.to_csv(folder / f"{stem}.csv", index=False)
+        save_table(frame, folder / f"{stem}.csv")
         frame.to_parquet(folder / f"{stem}.parquet", index=False)
-    text = json.dumps(jsonable(summary), indent=2, allow_nan=False)
-    (folder / "summary.json").write_text(text + "\n", encoding="utf-8")
+    save_json(summary, folder / "summary.json")
     for stem, figure in (figures or {}).items():
-        figure.savefig(folder / f"{stem}.png", dpi=110, bbox_inches="tight")
+        save_figure(figure, folder / f"{stem}.png")
 
 
 RUN_FILES = ("rounds.csv", "rounds.parquet", "summary.json")
 """Files every run's folder holds (checked for clashes before a run starts)."""
-
-
-def write_results(
-    out_dir: str | Path,
-    table: pd.DataFrame,
-    summary: Mapping[str, Any],
-    figures: Mapping[str, Figure] | None = None,
-    tables: Mapping[str, pd.DataFrame] | None = None,
-    *,
-    command: str = "write_results",
-    name: str = "",
-    force: bool = False,
-) -> Path:
-    """Write a complete results folder with its marker, under :class:`OutputFolder`'s rules.
-
-    Args:
-        out_dir: The results folder.
-        table: Round-by-round table (``rounds.csv`` and ``rounds.parquet``).
-        summary: JSON-serialisable summary (numpy scalars and NaN are converted).
-        figures: PNG figures by file stem.
-        tables: Further tables by file stem, each written as CSV and Parquet.
-        command: What wrote the folder (for the marker).
-        name: Scenario name (for the marker).
-        force: See :class:`OutputFolder`.
-
-    Returns:
-        The folder written (resolved).
-
-    Raises:
-        InputError: When the folder may not be written (see :class:`OutputFolder`).
-    """
-    folder = OutputFolder(out_dir, command=command, name=name, force=force, expected=RUN_FILES)
-    with folder as staging:
-        write_run_files(staging, table, summary, figures, tables)
-    return folder.target
-
-
-def drift_figure(table: pd.DataFrame, title: str) -> Figure:
-    """Drift ||θ_{t+1} − θ_t|| per round on a log scale.
-
-    Args:
-        table: Round table with ``round`` and ``drift`` columns.
-        title: Figure title.
-
-    Returns:
-        The figure.
-    """
-    figure = Figure(figsize=(6, 4))
-    axes = figure.subplots()
-    positive = table[table["drift"] > 0]
-    axes.semilogy(positive["round"], positive["drift"], marker="o")
-    axes.set_xlabel("round t")
-    axes.set_ylabel(r"$\|\theta_{t+1}-\theta_t\|$")
-    axes.set_title(title)
-    axes.grid(True, which="both", alpha=0.3)
-    return figure
-
-
-def save_figure(figure: Figure, path: str | Path, dpi: int = 110) -> None:
-    """Save a figure as PNG atomically (temporary name, then rename).
-
-    Args:
-        figure: The figure.
-        path: Destination ``.png`` file.
-        dpi: Resolution.
-    """
-    import io
-
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
-    write_atomic(Path(path), buffer.getvalue())
-
-
-def save_table(table: pd.DataFrame, path: str | Path) -> None:
-    """Save a table as CSV atomically (temporary name, then rename).
-
-    Args:
-        table: The table.
-        path: Destination ``.csv`` file.
-    """
-    write_atomic(Path(path), table.to_csv(index=False).encode("utf-8"))
 
 
 #: errno values meaning "this location cannot be used" (the user's choice: exit 2);

@@ -129,12 +129,30 @@ def _plain_scalar(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def _bounds(gt: float | None, ge: float | None, lt: float | None, le: float | None) -> str:
-    parts = []
-    for symbol, bound in ((">", gt), (">=", ge), ("<", lt), ("<=", le)):
-        if bound is not None:
-            parts.append(f"{symbol} {bound:g}" if isinstance(bound, float) else f"{symbol} {bound}")
-    return " and ".join(parts)
+def _bounded(
+    noun: str, gt: float | None, ge: float | None, lt: float | None, le: float | None
+) -> str:
+    """``noun`` followed by its bounds, if any (``"an integer >= 1 and <= 10"``)."""
+    bounds = [
+        f"{symbol} {bound:g}" if isinstance(bound, float) else f"{symbol} {bound}"
+        for symbol, bound in ((">", gt), (">=", ge), ("<", lt), ("<=", le))
+        if bound is not None
+    ]
+    return f"{noun} {' and '.join(bounds)}" if bounds else noun
+
+
+def _scalar(tp: type, field: FieldInfo, description: str) -> Any:
+    """A strict scalar type (NumPy scalars read as the Python scalars they hold).
+
+    Args:
+        tp: ``float``, ``int`` or ``bool``.
+        field: Its pydantic constraints.
+        description: What it allows, in words (its errors say it).
+
+    Returns:
+        The annotated type.
+    """
+    return Annotated[tp, field, BeforeValidator(_plain_scalar), *_meta(description)]
 
 
 def number(
@@ -157,10 +175,8 @@ def number(
     Returns:
         The annotated type.
     """
-    bounds = _bounds(gt, ge, lt, le)
-    description = allowed or ("a finite number" + (f" {bounds}" if bounds else ""))
     field = Field(strict=True, allow_inf_nan=False, gt=gt, ge=ge, lt=lt, le=le)
-    return Annotated[float, field, BeforeValidator(_plain_scalar), *_meta(description)]
+    return _scalar(float, field, allowed or _bounded("a finite number", gt, ge, lt, le))
 
 
 def integer(*, ge: int | None = None, le: int | None = None, allowed: str | None = None) -> Any:
@@ -174,10 +190,8 @@ def integer(*, ge: int | None = None, le: int | None = None, allowed: str | None
     Returns:
         The annotated type.
     """
-    bounds = _bounds(None, ge, None, le)
-    description = allowed or ("an integer" + (f" {bounds}" if bounds else ""))
     field = Field(strict=True, ge=ge, le=le)
-    return Annotated[int, field, BeforeValidator(_plain_scalar), *_meta(description)]
+    return _scalar(int, field, allowed or _bounded("an integer", None, ge, None, le))
 
 
 def boolean() -> Any:
@@ -186,8 +200,7 @@ def boolean() -> Any:
     Returns:
         The annotated type.
     """
-    field = Field(strict=True)
-    return Annotated[bool, field, BeforeValidator(_plain_scalar), *_meta("true or false")]
+    return _scalar(bool, Field(strict=True), "true or false")
 
 
 def _meta(description: str) -> tuple[WrapValidator, Allowed]:

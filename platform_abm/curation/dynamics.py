@@ -302,35 +302,23 @@ def curation_round(
 
 
 def two_curator_map(
-    p: Array,
-    owner_reward: Array,
-    public_reward: Array,
-    owner_tau: float,
-    public_tau: float,
-    owner_pool: int,
-    public_pool: int,
-    order: str = "owner-first",
+    p: Array, owner: BTWeight, public: BTWeight, order: str = "owner-first"
 ) -> Array:
     """The two-curator map of docs/curation.md: one round p_t ↦ p_{t+1}.
 
     Owner-first it is p ↦ p'·H^{p'}_{M,r_P} with p' = p·H^p_{K,r_O}; public-first
-    the two factors are swapped.
+    the two factors are swapped. It is :func:`curation_round` with one public
+    faction and no mixing.
 
     Args:
         p: Current distribution.
-        owner_reward: r_O on every cell.
-        public_reward: r_P on every cell.
-        owner_tau: Owner's temperature.
-        public_tau: Public's temperature.
-        owner_pool: Owner's pool size K.
-        public_pool: Public's pool size M.
+        owner: The owner's weight operator (r_O, its τ and pool K).
+        public: The public's weight operator (r_P, its τ and pool M).
         order: ``"owner-first"`` or ``"public-first"``.
 
     Returns:
         p_{t+1}.
     """
-    owner = BTWeight(owner_reward, owner_tau, owner_pool)
-    public = BTWeight(public_reward, public_tau, public_pool)
     return curation_round(p, owner, [public], [1.0], order).p
 
 
@@ -367,6 +355,6 @@ def iterate_two_curator(
     p = p / p.sum()
     history = [p]
     for _ in range(rounds):
-        p = curation_round(p, owner, [public], [1.0], order).p
+        p = two_curator_map(p, owner, public, order)
         history.append(p)
     return np.array(history)

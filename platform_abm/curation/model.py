@@ -16,20 +16,27 @@ released model, in the configured order:
   individual :class:`~.agents.PublicUser` agents, each assigned a random number
   of choices in proportion to its weight.
 
-A ``mesa.DataCollector`` records the metrics of ``docs/curation.md`` after every round
-(row 0 is the initial state).
+A ``mesa.DataCollector`` records the metrics of ``docs/curation.md`` after every
+round: :meth:`CurationModel.results` has one row per round run (row 0 is round
+1); the initial state's metrics are :attr:`CurationModel.initial_record`, and
+:meth:`CurationModel.history` puts them in front of the rounds for curves that
+start at t = 0. A grid run stops when it has converged (status ``converged``),
+any run at its round limit (status ``round-limit``).
 """
 
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Self
 
 import mesa
 import numpy as np
+import pandas as pd
 from mesa.agentset import AbstractAgentSet
 
+from platform_abm.common.apportion import largest_remainder_counts
 from platform_abm.common.errors import InputError
 from platform_abm.common.validation import validate
 from platform_abm.curation import metrics as M
@@ -38,6 +45,7 @@ from platform_abm.curation.dynamics import BTWeight, curation_round
 from platform_abm.curation.rewards import grid_points, grid_spacing
 from platform_abm.curation.sampled import (
     bt_select,
+    cell_points,
     draw_from_data,
     fit_generator,
     gaussian_points,
@@ -50,8 +58,36 @@ from platform_abm.curation.schema import CurationParams
 
 Array = np.ndarray
 
-#: Change (total variation between consecutive rounds) below which a grid run counts as converged.
+#: Default change (total variation between consecutive rounds) below which a grid run has
+#: converged (the model's ``tolerance``).
 CONVERGENCE_TOLERANCE = 1e-10
+
+STATUS_RUNNING = "running"
+STATUS_CONVERGED = "converged"
+"""A grid run whose last round moved p by less than :data:`CONVERGENCE_TOLERANCE`."""
+STATUS_ROUND_LIMIT = "round-limit"
+"""The run played ``max_rounds`` rounds without converging (always so for the sampled loop)."""
+
+KEPT_KEYWORDS = (
+    "fidelity",
+    "order",
+    "max_rounds",
+    "tolerance",
+    "mix",
+    "grid_size",
+    "low",
+    "high",
+    "public_users",
+    "initial_points",
+    "owner_keep",
+    "public_keep",
+    "gmm_components",
+    "gmm_tol",
+)
+"""Keywords of :class:`CurationModel` it keeps as attributes of the same name."""
+
+#: Columns of the round table that hold whole numbers.
+INTEGER_COLUMNS = ("round", "support_size")
 
 
 def apportion(total: int, shares: Sequence[float]) -> list[int]:
@@ -65,11 +101,47 @@ def apportion(total: int, shares: Sequence[float]) -> list[int]:
         Users per faction, summing to ``total``.
     """
     s = np.asarray(shares, dtype=float)
-    quota = (total - s.size) * s / s.sum()
-    counts = np.floor(quota).astype(int)
-    order = np.argsort(-(quota - counts), kind="stable")
-    counts[order[: total - s.size - counts.sum()]] += 1
+    counts = largest_remainder_counts((total - s.size) * s / s.sum(), total - s.size)
     return [int(c) + 1 for c in counts]
+
+
+def initial_distribution(
+    points: Array, p0: Any, kind: str, centre: tuple[float, float], scale: float
+) -> Array:
+    """The initial distribution over the grid: an explicit ``p0``, uniform or Gaussian.
+
+    Args:
+        points: The grid points, shape ``(n, 2)``.
+        p0: Explicit non-negative weights of the ``n`` cells (normalised), or None.
+        kind: ``"uniform"`` or ``"gaussian"`` (when ``p0`` is None).
+        centre: Mean of the Gaussian.
+        scale: Standard deviation of the Gaussian.
+
+    Returns:
+        Probability vector over the cells.
+
+    Raises:
+        InputError: For a ``p0`` that is not ``n`` non-negative weights, or a
+            Gaussian that underflows on every grid point.
+    """
+    n = points.shape[0]
+    if p0 is not None:
+        q = np.asarray(p0, dtype=float).ravel()
+        if q.size != n or not np.all(np.isfinite(q)) or (q < 0).any() or q.sum() <= 0:
+            raise InputError("p0", f"array of shape {np.shape(p0)}", f"{n} non-negative values")
+        return q / q.sum()
+    if kind == "uniform":
+        return np.full(n, 1.0 / n)
+    d2 = np.sum((points - np.asarray(centre)) ** 2, axis=1)
+    g = np.exp(-0.5 * d2 / scale**2)
+    if not g.sum() > 0:
+        raise InputError(
+            "initial_scale",
+            scale,
+            "a scale whose Gaussian puts mass on some grid point (it underflows "
+            f"everywhere: the nearest point is {np.sqrt(d2.min()):.3g} from the centre)",
+        )
+    return g / g.sum()
 
 
 class CurationModel(mesa.Model):
@@ -84,7 +156,11 @@ class CurationModel(mesa.Model):
     Args:
         fidelity: ``"grid"`` (exact dynamics) or ``"sampled"`` (paper's loop).
         order: ``"owner-first"`` or ``"public-first"``.
-        rounds: Number of rounds; ``running`` becomes False after the last.
+        max_rounds: Round limit; ``running`` becomes False after the last round
+            (or, on the grid, once the run has converged).
+        tolerance: A grid run has converged, and stops, after a round that
+            moved p by less than this in total variation (0: never; the sampled
+            loop never converges).
         mix: Fraction of original data mixed into each round's output.
         public_users: Number of :class:`PublicUser` agents.
         grid_size: Grid points per axis.
@@ -116,6 +192,16 @@ class CurationModel(mesa.Model):
             (overrides ``initial``); sampled: initial points are drawn from it.
         rng: Seed or generator of the model's random numbers.
 
+    Attributes:
+        max_rounds: The round limit; every keyword of :data:`KEPT_KEYWORDS`
+            (``fidelity``, ``grid_size``, ``public_keep`` ...) is kept as an
+            attribute of the same name.
+        owner: The owner's :class:`~platform_abm.curation.scenario.CuratorSpec`.
+        factions: The factions' :class:`~platform_abm.curation.scenario.FactionSpec`.
+        status: ``running``, then ``converged`` (grid: the last round moved p by
+            less than ``tolerance`` in total variation) or ``round-limit``.
+        initial_record: The metrics of the initial state (round 0).
+
     Raises:
         InputError: If a parameter is not allowed (the message names it).
     """
@@ -125,7 +211,8 @@ class CurationModel(mesa.Model):
         *,
         fidelity: str = "grid",
         order: str = "owner-first",
-        rounds: int = 100,
+        max_rounds: int = 100,
+        tolerance: float = CONVERGENCE_TOLERANCE,
         mix: float = 0.0,
         public_users: int = 1,
         grid_size: int = 81,
@@ -156,82 +243,73 @@ class CurationModel(mesa.Model):
         p0: Array | None = None,
         rng: Any = None,
     ) -> None:
-        p = validate(
-            CurationParams,
-            {
-                "fidelity": fidelity,
-                "order": order,
-                "rounds": rounds,
-                "mix": mix,
-                "public_users": public_users,
-                "grid_size": grid_size,
-                "low": low,
-                "high": high,
-                "initial": initial,
-                "initial_centre_x": initial_centre_x,
-                "initial_centre_y": initial_centre_y,
-                "initial_scale": initial_scale,
-                "owner_centre_x": owner_centre_x,
-                "owner_centre_y": owner_centre_y,
-                "owner_radius": owner_radius,
-                "owner_slope": owner_slope,
-                "owner_temperature": owner_temperature,
-                "owner_pool": owner_pool,
-                "public_centre_x": public_centre_x,
-                "public_centre_y": public_centre_y,
-                "public_radius": public_radius,
-                "public_slope": public_slope,
-                "public_temperature": public_temperature,
-                "public_pool": public_pool,
-                "factions": factions,
-                "initial_points": initial_points,
-                "owner_keep": owner_keep,
-                "public_keep": public_keep,
-                "gmm_components": gmm_components,
-                "gmm_tol": gmm_tol,
-                "p0": p0,
-                "rng": rng,
-            },
-        )
+        # Every keyword above is a field of CurationParams, which checks them all at once.
+        keywords = {
+            key: value for key, value in locals().items() if key in CurationParams.model_fields
+        }
+        params = validate(CurationParams, keywords)
         super().__init__(rng=rng)
-        self.fidelity = p.fidelity
-        self.order = p.order
-        self.rounds = p.rounds
-        self.mix = p.mix
-        self.grid_size = p.grid_size
-        self.low = p.low
-        self.high = p.high
-        self.owner = CuratorSpec(
-            centre=(p.owner_centre_x, p.owner_centre_y),
-            radius=p.owner_radius,
-            slope=p.owner_slope,
-            temperature=p.owner_temperature,
-            pool=p.owner_pool,
+        self._set_parameters(params)
+        self._build_grid()
+        self.p0 = initial_distribution(
+            self.points,
+            params.p0,
+            params.initial,
+            (params.initial_centre_x, params.initial_centre_y),
+            params.initial_scale,
         )
-        if p.factions is None:
-            self.factions: tuple[FactionSpec, ...] = (
-                FactionSpec(
-                    name="public",
-                    centre=(p.public_centre_x, p.public_centre_y),
-                    radius=p.public_radius,
-                    slope=p.public_slope,
-                    temperature=p.public_temperature,
-                    pool=p.public_pool,
-                ),
-            )
-        else:
-            self.factions = tuple(FactionSpec.from_table(f) for f in p.factions)
-        self.public_users = p.public_users
-        self.initial_points = p.initial_points
-        self.owner_keep = p.owner_keep
-        self.public_keep = p.public_keep
-        self.gmm_components = p.gmm_components
-        self.gmm_tol = p.gmm_tol
-        initial = p.initial
-        initial_centre = (p.initial_centre_x, p.initial_centre_y)
-        initial_scale = p.initial_scale
+        self._add_public_users()
+        self._start(params)
+        self.status = STATUS_RUNNING
+        self._metrics = self._measure()
+        self.initial_record: dict[str, float] = dict(self._metrics)
+        self.datacollector = mesa.DataCollector(
+            model_reporters={key: _reporter(key) for key in self._metrics}
+        )
 
-        # The output grid, target sets and regimes.
+    # ------------------------------------------------------------------ construction
+
+    @classmethod
+    def from_scenario(
+        cls, scenario: CurationScenario | str | os.PathLike[str], **overrides: Any
+    ) -> Self:
+        """Build the model of a curation scenario (seeded with the scenario's seed).
+
+        Args:
+            scenario: A :class:`~platform_abm.curation.scenario.CurationScenario`,
+                or the path of a curation scenario file (a file of another family
+                is refused: ``scenario.family``).
+            **overrides: Keywords replacing the scenario's (e.g. ``max_rounds=5``).
+
+        Returns:
+            The model.
+
+        Raises:
+            InputError: For a file that is not a valid curation scenario, an
+                object that is neither a scenario nor a path, or a bad override.
+        """
+        if isinstance(scenario, str | os.PathLike):
+            scenario = CurationScenario.from_toml(scenario)
+        elif not isinstance(scenario, CurationScenario):
+            raise InputError(
+                "scenario",
+                type(scenario).__name__,
+                "a CurationScenario or the path of a curation scenario file",
+            )
+        return cls(**{**scenario.model_kwargs(), **overrides})
+
+    def _set_parameters(self, params: CurationParams) -> None:
+        """Keep the validated keywords, the owner's and the factions' specs as attributes."""
+        for keyword in KEPT_KEYWORDS:
+            setattr(self, keyword, getattr(params, keyword))
+        self.owner = CuratorSpec.from_keywords(params, "owner")
+        if params.factions is None:
+            self.factions = (FactionSpec.from_keywords(params, "public"),)
+        else:
+            self.factions = tuple(FactionSpec.from_table(f) for f in params.factions)
+
+    def _build_grid(self) -> None:
+        """The output grid and, on it, each curator's disc, target set and distance."""
         self.points = grid_points(self.grid_size, self.low, self.high)
         self.spacing = grid_spacing(self.grid_size, self.low, self.high)
         self.owner_reward = self.owner.reward
@@ -240,29 +318,12 @@ class CurationModel(mesa.Model):
         targets = [M.target_mask(self.points, self.owner_reward, f.reward) for f in self.factions]
         self.regimes = [regime for regime, _ in targets]
         self.target_masks = [mask for _, mask in targets]
+        self._grid_distance = {"owner": self.owner_reward.distance(self.points)} | {
+            f.name: f.reward.distance(self.points) for f in self.factions
+        }
 
-        # The initial distribution.
-        n = self.points.shape[0]
-        if p0 is not None:
-            q = np.asarray(p0, dtype=float).ravel()
-            if q.size != n or not np.all(np.isfinite(q)) or (q < 0).any() or q.sum() <= 0:
-                raise InputError("p0", f"array of shape {np.shape(p0)}", f"{n} non-negative values")
-            self.p0 = q / q.sum()
-        elif initial == "uniform":
-            self.p0 = np.full(n, 1.0 / n)
-        else:
-            d2 = np.sum((self.points - np.asarray(initial_centre)) ** 2, axis=1)
-            g = np.exp(-0.5 * d2 / initial_scale**2)
-            if not g.sum() > 0:
-                raise InputError(
-                    "initial_scale",
-                    initial_scale,
-                    "a scale whose Gaussian puts mass on some grid point (it underflows "
-                    f"everywhere: the nearest point is {np.sqrt(d2.min()):.3g} from the centre)",
-                )
-            self.p0 = g / g.sum()
-
-        # Public users, apportioned to factions by share.
+    def _add_public_users(self) -> None:
+        """Create the public users, apportioned to the factions by share."""
         counts = apportion(self.public_users, [f.share for f in self.factions])
         for index, (faction, count) in enumerate(zip(self.factions, counts, strict=True)):
             for _ in range(count):
@@ -277,7 +338,8 @@ class CurationModel(mesa.Model):
                     activity=faction.activity,
                 )
 
-        # State.
+    def _start(self, params: CurationParams) -> None:
+        """The state before the first round: the curation operators or the initial dataset."""
         self.released: Array | None = None
         self.output: Array | None = None
         self.generator = None
@@ -285,9 +347,6 @@ class CurationModel(mesa.Model):
         self._owner_shift = 0.0
         self._public_shift = np.zeros(len(self.factions))
         self._previous: Array | None = None
-        self._grid_distance = {"owner": self.owner_reward.distance(self.points)} | {
-            f.name: f.reward.distance(self.points) for f in self.factions
-        }
         if self.fidelity == "grid":
             self._owner_kernel = BTWeight(
                 self.owner_reward(self.points), self.owner.temperature, self.owner.pool
@@ -296,64 +355,38 @@ class CurationModel(mesa.Model):
                 BTWeight(f.reward(self.points), f.temperature, f.pool) for f in self.factions
             ]
             self.p = self.p0.copy()
-        else:
-            if p0 is not None:
-                cells = self.rng.choice(n, size=self.initial_points, p=self.p0)
-                jitter = self.rng.uniform(-0.5, 0.5, size=(self.initial_points, 2)) * self.spacing
-                self.original = np.clip(self.points[cells] + jitter, self.low, self.high)
-            elif initial == "uniform":
-                self.original = uniform_points(self.initial_points, self.low, self.high, self.rng)
-            else:
-                self.original = gaussian_points(
-                    self.initial_points,
-                    initial_centre,
-                    initial_scale,
-                    self.low,
-                    self.high,
-                    self.rng,
-                )
-            self.data = self.original.copy()
-            self.output = self.original
-            self.p = histogram_on_grid(self.original, self.grid_size, self.low, self.high)
+            return
+        self.original = self._initial_dataset(params)
+        self.data = self.original.copy()
+        self.output = self.original
+        self.p = histogram_on_grid(self.original, self.grid_size, self.low, self.high)
 
-        self._metrics: dict[str, float] = {}
-        self._update_metrics()
-        self.datacollector = mesa.DataCollector(
-            model_reporters={key: _reporter(key) for key in self._metrics}
-        )
-        self.datacollector.collect(self)
-
-    # ------------------------------------------------------------------ construction
-
-    @classmethod
-    def from_scenario(cls, scenario: CurationScenario, **overrides: Any) -> CurationModel:
-        """Build the model of a validated scenario (seeded with the scenario's seed).
-
-        Args:
-            scenario: The scenario.
-            **overrides: Keyword arguments replacing the scenario's values.
-
-        Returns:
-            The model.
-        """
-        kwargs = scenario.model_kwargs()
-        kwargs["rng"] = scenario.seed
-        kwargs.update(overrides)
-        return cls(**kwargs)
+    def _initial_dataset(self, params: CurationParams) -> Array:
+        """The sampled loop's initial points: from ``p0`` when given, else uniform or Gaussian."""
+        n, low, high = self.initial_points, self.low, self.high
+        if params.p0 is not None:
+            return cell_points(n, self.p0, self.grid_size, low, high, self.rng)
+        if params.initial == "uniform":
+            return uniform_points(n, low, high, self.rng)
+        centre = (params.initial_centre_x, params.initial_centre_y)
+        return gaussian_points(n, centre, params.initial_scale, low, high, self.rng)
 
     # ------------------------------------------------------------------ the round
 
     def step(self) -> None:
-        """Play one round, record the metrics, stop at the round limit."""
+        """Play one round, record its metrics; stop once converged (grid) or at the round limit."""
         self._previous = self.p
         if self.fidelity == "grid":
             self._grid_round()
         else:
             self._sampled_round()
-        self._update_metrics()
+        self._metrics = self._measure()
         self.datacollector.collect(self)
-        if self.steps >= self.rounds:
-            self.running = False
+        if self.converged:
+            self.status = STATUS_CONVERGED
+        elif self.steps >= self.max_rounds:
+            self.status = STATUS_ROUND_LIMIT
+        self.running = self.status == STATUS_RUNNING
 
     @property
     def public(self) -> AbstractAgentSet[PublicUser]:
@@ -445,24 +478,33 @@ class CurationModel(mesa.Model):
 
     # ------------------------------------------------------------------ metrics
 
-    def _update_metrics(self) -> None:
-        p = self.p
-        m: dict[str, float] = {"round": float(self.steps)}
+    def _measured_sets(self) -> tuple[Array, Array, Array, list[Array], list[Array]]:
+        """Where the current output lies, its weights and its memberships of each curator's sets.
+
+        Returns:
+            The points (the grid, or the sampled round's outputs), their weights,
+            membership of the owner's disc, of each faction's disc and of each
+            faction's target set.
+        """
         if self.fidelity == "grid":
-            where, weights = self.points, p
-            owner_in, faction_in, target_in = self.owner_mask, self.faction_masks, self.target_masks
-        else:
-            # Distances and set memberships of the round's output samples; the
-            # edge targets of disjoint factions are grid cells (nearest-cell rule).
-            where = self.output
-            weights = np.full(len(where), 1.0 / len(where))
-            cell = nearest_cell(where, self.grid_size, self.low, self.high)
-            owner_in = self.owner_reward.inside(where)
-            faction_in = [f.reward.inside(where) for f in self.factions]
-            target_in = [
-                owner_in & faction_in[i] if regime != "disjoint" else self.target_masks[i][cell]
-                for i, regime in enumerate(self.regimes)
-            ]
+            return self.points, self.p, self.owner_mask, self.faction_masks, self.target_masks
+        # The round's output samples; the edge targets of disjoint factions are
+        # grid cells (nearest-cell rule).
+        where = self.output
+        weights = np.full(len(where), 1.0 / len(where))
+        cell = nearest_cell(where, self.grid_size, self.low, self.high)
+        owner_in = self.owner_reward.inside(where)
+        faction_in = [f.reward.inside(where) for f in self.factions]
+        target_in = [
+            owner_in & faction_in[i] if regime != "disjoint" else self.target_masks[i][cell]
+            for i, regime in enumerate(self.regimes)
+        ]
+        return where, weights, owner_in, faction_in, target_in
+
+    def _measure(self) -> dict[str, float]:
+        """The metrics of the current state (one row of the round table)."""
+        where, weights, owner_in, faction_in, target_in = self._measured_sets()
+        m: dict[str, float] = {"round": float(self.steps)}
         curators = [("owner", self.owner_reward, owner_in)] + [
             (f.name, f.reward, faction_in[i]) for i, f in enumerate(self.factions)
         ]
@@ -472,8 +514,8 @@ class CurationModel(mesa.Model):
             else:
                 m[f"{name}_distance"] = M.mean_distance(weights, where, reward.centre)
             m[f"{name}_satisfaction"] = M.mass_on(weights, inside)
-        m["entropy"] = M.entropy(p)
-        m["support_size"] = float(M.support_size(p))
+        m["entropy"] = M.entropy(self.p)
+        m["support_size"] = float(M.support_size(self.p))
         m["mass_outside_owner"] = M.mass_outside(weights, owner_in)
         for f, faction in enumerate(self.factions):
             m[f"mass_outside_{faction.name}"] = M.mass_outside(weights, faction_in[f])
@@ -482,8 +524,9 @@ class CurationModel(mesa.Model):
         m["influence_owner"] = owner_share
         for faction, share in zip(self.factions, public_shares, strict=True):
             m[f"influence_{faction.name}"] = float(share)
-        m["change"] = math.nan if self._previous is None else M.total_variation(self._previous, p)
-        self._metrics = m
+        previous = self._previous
+        m["change"] = math.nan if previous is None else M.total_variation(previous, self.p)
+        return m
 
     @property
     def metrics(self) -> dict[str, float]:
@@ -504,16 +547,36 @@ class CurationModel(mesa.Model):
 
     @property
     def converged(self) -> bool:
-        """Grid: the last round moved p by less than ``CONVERGENCE_TOLERANCE`` in TV."""
+        """Grid: the last round moved p by less than ``tolerance`` in total variation."""
         change = self._metrics.get("change", math.nan)
-        return self.fidelity == "grid" and bool(change < CONVERGENCE_TOLERANCE)
+        return self.fidelity == "grid" and bool(change < self.tolerance)
+
+    # ------------------------------------------------------------------ results
+
+    def results(self) -> pd.DataFrame:
+        """The round-by-round table: one row per round run (row 0 is round 1).
+
+        Returns:
+            The DataCollector's table, ``round`` and ``support_size`` as integers.
+        """
+        return _whole_numbers(self.datacollector.get_model_vars_dataframe())
+
+    def history(self) -> pd.DataFrame:
+        """The initial state (round 0) followed by every round run: the curves from t = 0.
+
+        Returns:
+            :attr:`initial_record` as row 0, then the rows of :meth:`results`.
+        """
+        rounds = self.datacollector.get_model_vars_dataframe()
+        return _whole_numbers(pd.concat([pd.DataFrame([self.initial_record]), rounds]))
 
     def summary(self) -> dict[str, Any]:
         """JSON-serialisable summary of the run so far.
 
         Returns:
-            Final metrics (non-finite values as None), regime of each faction,
-            the most probable cell and its mass, convergence and status.
+            The status and the number of rounds run, final metrics (non-finite
+            values as None), regime of each faction, the most probable cell and
+            its mass, and how many mixture fits did not converge.
         """
         final = {k: (float(v) if math.isfinite(v) else None) for k, v in self._metrics.items()}
         top = int(np.argmax(self.p))
@@ -522,8 +585,7 @@ class CurationModel(mesa.Model):
             "fidelity": self.fidelity,
             "order": self.order,
             "rounds": int(self.steps),
-            "status": "completed" if not self.running else "running",
-            "converged": self.converged,
+            "status": self.status,
             "regimes": {f.name: r for f, r in zip(self.factions, self.regimes, strict=True)},
             "mode": {"cell": [float(c) for c in self.points[top]], "mass": float(self.p[top])},
             "gmm_not_converged": int(self.gmm_not_converged),
@@ -534,3 +596,8 @@ class CurationModel(mesa.Model):
 def _reporter(key: str) -> Any:
     """A DataCollector model reporter reading one entry of the model's metrics."""
     return lambda model: model._metrics[key]
+
+
+def _whole_numbers(table: pd.DataFrame) -> pd.DataFrame:
+    """A round table with a fresh index and its :data:`INTEGER_COLUMNS` as integers."""
+    return table.astype({column: int for column in INTEGER_COLUMNS}).reset_index(drop=True)

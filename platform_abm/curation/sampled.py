@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from platform_abm.curation.rewards import softmax_choice_probabilities
+from platform_abm.curation.rewards import grid_points, grid_spacing, softmax_choice_probabilities
 
 if TYPE_CHECKING:
     from threadpoolctl import ThreadpoolController
@@ -219,6 +219,31 @@ def gaussian_points(
     return out[:n]
 
 
+def cell_points(
+    n: int, p: Array, size: int, low: float, high: float, rng: np.random.Generator
+) -> Array:
+    """Draw ``n`` points from a distribution over the grid's cells, each spread over its cell.
+
+    A cell is drawn from ``p``, then the point is moved uniformly within the
+    cell's square (one grid spacing wide) and clipped to ``[low, high]²``.
+
+    Args:
+        n: Number of points.
+        p: Probability vector over the ``size²`` cells
+            (ordered as :func:`~platform_abm.curation.rewards.grid_points`).
+        size: Grid points per axis.
+        low: Lower bound.
+        high: Upper bound.
+        rng: Random generator.
+
+    Returns:
+        Array of shape ``(n, 2)``.
+    """
+    cells = rng.choice(size * size, size=n, p=p)
+    jitter = rng.uniform(-0.5, 0.5, size=(n, 2)) * grid_spacing(size, low, high)
+    return np.clip(grid_points(size, low, high)[cells] + jitter, low, high)
+
+
 def nearest_cell(points: Array, size: int, low: float, high: float) -> Array:
     """Index of the grid cell nearest to each point (points outside snap to the edge).
 
@@ -232,7 +257,7 @@ def nearest_cell(points: Array, size: int, low: float, high: float) -> Array:
         Integer array of cell indices in the ordering of
         :func:`~platform_abm.curation.rewards.grid_points`.
     """
-    spacing = (high - low) / (size - 1)
+    spacing = grid_spacing(size, low, high)
     index = np.clip(np.rint((np.asarray(points) - low) / spacing), 0, size - 1).astype(int)
     return index[:, 0] * size + index[:, 1]
 
@@ -241,10 +266,11 @@ def histogram_on_grid(points: Array, size: int, low: float, high: float) -> Arra
     """Empirical distribution of points on the nearest cells of the output grid.
 
     Args:
-        points: Array of shape ``(n, 2)``.
-        size: Grid points per axis.
-        low: Lower bound.
-        high: Upper bound.
+        points: The points to count, shape ``(n, 2)``; each counts on the cell
+            :func:`nearest_cell` gives it.
+        size: Side of the grid (``size²`` cells).
+        low: Lower end of both axes of the grid.
+        high: Upper end of both axes of the grid.
 
     Returns:
         Probability vector over the ``size²`` cells (all zeros if there are no points).

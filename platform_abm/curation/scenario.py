@@ -62,11 +62,12 @@ rejects unknown keys, wrong types and out-of-range values with
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
-from platform_abm.common.validation import validate
+from platform_abm.common.errors import InputError
+from platform_abm.common.validation import StrictModel, validate
 from platform_abm.curation import schema
 from platform_abm.curation.rewards import DiscReward
 from platform_abm.curation.schema import FIDELITIES, INITIAL_KINDS, MAX_GRID_SIZE, ORDERS
@@ -76,6 +77,7 @@ __all__ = [
     "INITIAL_KINDS",
     "MAX_GRID_SIZE",
     "ORDERS",
+    "OVERRIDABLE",
     "CurationScenario",
     "CuratorSpec",
     "FactionSpec",
@@ -84,9 +86,39 @@ __all__ = [
     "SampledSpec",
 ]
 
+OVERRIDABLE = {
+    "name": "scenario.name",
+    "seed": "scenario.seed",
+    "rounds": "scenario.rounds",
+    "description": "scenario.description",
+    "output_dir": "output.dir",
+    "fidelity": "curation.fidelity",
+    "order": "curation.order",
+    "mix": "curation.mix",
+    "public_users": "curation.public_users",
+}
+"""Attributes :meth:`CurationScenario.with_overrides` can change, and their scenario-file key."""
+
+
+class _FromTable:
+    """A spec built from the validated scenario-file table of the same fields."""
+
+    @classmethod
+    def from_table(cls, table: StrictModel) -> Self:
+        """The spec of a validated table (its lists, such as a centre, become tuples).
+
+        Args:
+            table: The table, with a field for every field of the spec.
+
+        Returns:
+            The spec.
+        """
+        values = {f.name: getattr(table, f.name) for f in fields(cls)}
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+
 
 @dataclass(frozen=True)
-class GridSpec:
+class GridSpec(_FromTable):
     """The finite output space: ``size × size`` points spanning ``[low, high]²``."""
 
     size: int = 81
@@ -95,7 +127,7 @@ class GridSpec:
 
 
 @dataclass(frozen=True)
-class InitialSpec:
+class InitialSpec(_FromTable):
     """The initial distribution p_0 (uniform, or an isotropic Gaussian with full support)."""
 
     kind: str = "uniform"
@@ -104,7 +136,7 @@ class InitialSpec:
 
 
 @dataclass(frozen=True)
-class CuratorSpec:
+class CuratorSpec(_FromTable):
     """A curator: disc reward (centre, radius, slope), temperature τ and pool size."""
 
     centre: tuple[float, float] = (0.0, 0.0)
@@ -118,6 +150,46 @@ class CuratorSpec:
         """The curator's disc reward."""
         return DiscReward(self.centre, self.radius, self.slope)
 
+    def keywords(self, prefix: str) -> dict[str, Any]:
+        """The curator as flat model keywords: ``<prefix>_centre_x``, ``<prefix>_radius`` ...
+
+        Args:
+            prefix: ``"owner"`` or ``"public"``.
+
+        Returns:
+            The keywords of :class:`~platform_abm.curation.model.CurationModel`.
+        """
+        x, y = self.centre
+        values = {"centre_x": x, "centre_y": y} | {
+            f.name: getattr(self, f.name) for f in fields(CuratorSpec) if f.name != "centre"
+        }
+        return {f"{prefix}_{key}": value for key, value in values.items()}
+
+    @classmethod
+    def from_keywords(cls, values: Any, prefix: str) -> Self:
+        """The curator that :meth:`keywords` describes, read from an object's attributes.
+
+        Args:
+            values: An object with ``<prefix>_centre_x``, ``<prefix>_radius`` ...
+                attributes (the validated model keywords).
+            prefix: ``"owner"`` or ``"public"``.
+
+        Returns:
+            The spec (the fields of a faction that are no curator keyword keep
+            their defaults).
+        """
+        given = {
+            f.name: getattr(values, f"{prefix}_{f.name}")
+            for f in fields(CuratorSpec)
+            if f.name != "centre"
+        }
+        centre = (getattr(values, f"{prefix}_centre_x"), getattr(values, f"{prefix}_centre_y"))
+        return cls(centre=centre, **given)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The spec as a scenario-file table (the form ``CurationModel(factions=...)`` accepts)."""
+        return {**asdict(self), "centre": list(self.centre)}
+
 
 @dataclass(frozen=True)
 class FactionSpec(CuratorSpec):
@@ -128,43 +200,9 @@ class FactionSpec(CuratorSpec):
     share: float = 1.0
     activity: float = 1.0
 
-    @classmethod
-    def from_table(cls, table: schema.FactionTable) -> FactionSpec:
-        """The spec of a validated faction table.
-
-        Args:
-            table: The table.
-
-        Returns:
-            The spec.
-        """
-        return cls(
-            centre=(table.centre[0], table.centre[1]),
-            radius=table.radius,
-            slope=table.slope,
-            temperature=table.temperature,
-            pool=table.pool,
-            name=table.name,
-            share=table.share,
-            activity=table.activity,
-        )
-
-    def as_dict(self) -> dict[str, Any]:
-        """The faction as a plain dict (the form ``CurationModel(factions=...)`` accepts)."""
-        return {
-            "name": self.name,
-            "centre": list(self.centre),
-            "radius": self.radius,
-            "slope": self.slope,
-            "temperature": self.temperature,
-            "pool": self.pool,
-            "share": self.share,
-            "activity": self.activity,
-        }
-
 
 @dataclass(frozen=True)
-class SampledSpec:
+class SampledSpec(_FromTable):
     """Sizes of the sample-based loop (paper: 1000 initial points, keep 100, keep 50)."""
 
     initial_points: int = 1000
@@ -181,7 +219,7 @@ class CurationScenario:
     Attributes:
         name: Scenario name.
         seed: Seed of the model's random generator.
-        rounds: Number of rounds.
+        rounds: Round limit (the model's ``max_rounds``).
         output_dir: ``[output] dir`` if given.
         fidelity: ``"grid"`` or ``"sampled"``.
         order: ``"owner-first"`` or ``"public-first"``.
@@ -225,7 +263,6 @@ class CurationScenario:
         """
         doc = validate(schema.CurationDocument, data)
         meta, cur = doc.scenario, doc.curation
-        grid, initial, owner, sampled = cur.grid, cur.initial, cur.owner, cur.sampled
         return cls(
             name=meta.name,
             seed=meta.seed,
@@ -235,33 +272,17 @@ class CurationScenario:
             order=cur.order,
             mix=cur.mix,
             public_users=cur.public_users,
-            grid=GridSpec(size=grid.size, low=grid.low, high=grid.high),
-            initial=InitialSpec(
-                kind=initial.kind,
-                centre=(initial.centre[0], initial.centre[1]),
-                scale=initial.scale,
-            ),
-            owner=CuratorSpec(
-                centre=(owner.centre[0], owner.centre[1]),
-                radius=owner.radius,
-                slope=owner.slope,
-                temperature=owner.temperature,
-                pool=owner.pool,
-            ),
+            grid=GridSpec.from_table(cur.grid),
+            initial=InitialSpec.from_table(cur.initial),
+            owner=CuratorSpec.from_table(cur.owner),
             factions=tuple(FactionSpec.from_table(f) for f in cur.factions),
-            sampled=SampledSpec(
-                initial_points=sampled.initial_points,
-                owner_keep=sampled.owner_keep,
-                public_keep=sampled.public_keep,
-                gmm_components=sampled.gmm_components,
-                gmm_tol=sampled.gmm_tol,
-            ),
+            sampled=SampledSpec.from_table(cur.sampled),
             description=meta.description,
         )
 
     @classmethod
     def from_toml(cls, path: str | Path) -> CurationScenario:
-        """Read and validate a scenario file.
+        """Read and validate a curation scenario file.
 
         Args:
             path: Path of the TOML file.
@@ -270,22 +291,86 @@ class CurationScenario:
             The scenario.
 
         Raises:
-            InputError: If the file is not valid TOML or not a valid scenario.
+            InputError: If the file is not valid TOML, belongs to another family
+                (``scenario.family``) or is not a valid curation scenario.
         """
         from platform_abm.common.scenario_file import read_toml
+        from platform_abm.families import family_of
 
-        return cls.from_dict(read_toml(path))
+        document = read_toml(path)
+        family = family_of(document).name
+        if family != "curation":
+            raise InputError(
+                "scenario.family",
+                family,
+                "'curation' (a file of another family is read by that family's model)",
+            )
+        return cls.from_dict(document)
 
-    def model_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments of :class:`~platform_abm.curation.model.CurationModel` (no rng).
+    def to_dict(self) -> dict[str, Any]:
+        """The scenario as a scenario-file document: ``from_dict(s.to_dict()) == s``.
 
         Returns:
-            The keyword arguments.
+            The document (tables of plain values, as ``tomllib`` reads them).
+        """
+        document: dict[str, Any] = {
+            "scenario": {
+                "name": self.name,
+                "family": "curation",
+                "seed": self.seed,
+                "rounds": self.rounds,
+                "description": self.description,
+            },
+            "curation": {
+                "fidelity": self.fidelity,
+                "order": self.order,
+                "mix": self.mix,
+                "public_users": self.public_users,
+                "grid": asdict(self.grid),
+                "initial": {**asdict(self.initial), "centre": list(self.initial.centre)},
+                "owner": self.owner.as_dict(),
+                "factions": [faction.as_dict() for faction in self.factions],
+                "sampled": asdict(self.sampled),
+            },
+        }
+        if self.output_dir is not None:
+            document["output"] = {"dir": self.output_dir}
+        return document
+
+    def with_overrides(self, **changes: Any) -> CurationScenario:
+        """The scenario with some attributes replaced, validated as a scenario file is.
+
+        Args:
+            **changes: Attributes among :data:`OVERRIDABLE` (``rounds``, ``seed``
+                ...) and their new values; None leaves an attribute as it is.
+
+        Returns:
+            The validated scenario.
+
+        Raises:
+            InputError: For an attribute that cannot be changed, or a value the
+                scenario file would refuse (named by its key, ``scenario.rounds``).
+        """
+        document = self.to_dict()
+        for attribute, value in changes.items():
+            if value is None:
+                continue
+            if attribute not in OVERRIDABLE:
+                raise InputError(attribute, value, f"one of {', '.join(OVERRIDABLE)}")
+            table, key = OVERRIDABLE[attribute].split(".")
+            document.setdefault(table, {})[key] = value
+        return CurationScenario.from_dict(document)
+
+    def model_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments of :class:`~platform_abm.curation.model.CurationModel` (seed included).
+
+        Returns:
+            The keyword arguments (``rng`` is the scenario's seed).
         """
         return {
             "fidelity": self.fidelity,
             "order": self.order,
-            "rounds": self.rounds,
+            "max_rounds": self.rounds,
             "mix": self.mix,
             "public_users": self.public_users,
             "grid_size": self.grid.size,
@@ -295,16 +380,8 @@ class CurationScenario:
             "initial_centre_x": self.initial.centre[0],
             "initial_centre_y": self.initial.centre[1],
             "initial_scale": self.initial.scale,
-            "owner_centre_x": self.owner.centre[0],
-            "owner_centre_y": self.owner.centre[1],
-            "owner_radius": self.owner.radius,
-            "owner_slope": self.owner.slope,
-            "owner_temperature": self.owner.temperature,
-            "owner_pool": self.owner.pool,
-            "factions": tuple(f.as_dict() for f in self.factions),
-            "initial_points": self.sampled.initial_points,
-            "owner_keep": self.sampled.owner_keep,
-            "public_keep": self.sampled.public_keep,
-            "gmm_components": self.sampled.gmm_components,
-            "gmm_tol": self.sampled.gmm_tol,
+            **self.owner.keywords("owner"),
+            "factions": tuple(faction.as_dict() for faction in self.factions),
+            **asdict(self.sampled),
+            "rng": self.seed,
         }

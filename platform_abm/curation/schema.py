@@ -51,6 +51,7 @@ GRID_SIZE = integer(ge=3, le=MAX_GRID_SIZE)
 PUBLIC_USERS = integer(ge=1, le=MAX_USERS)
 POINTS = integer(ge=1, le=MAX_POINTS)
 COMPONENTS = integer(ge=1, le=MAX_COMPONENTS)
+TOLERANCE = number(ge=0)
 POINT = sequence(COORDINATE, min_length=2, max_length=2, allowed="a pair [x, y] of finite numbers")
 _FACTION_NAME_TEXT = "an identifier (letters, digits, _), not 'owner'"
 
@@ -227,7 +228,9 @@ class CurationScenarioTable(StrictModel):
     name: SCENARIO_NAME = Field(description="names the results folder results/<name>")
     family: Literal["curation"] = Field(description="'curation'")
     seed: SEED = Field(description="seed of the model's random generator")
-    rounds: ROUNDS = Field(description="number of rounds")
+    rounds: ROUNDS = Field(
+        description="round limit (a grid run stops earlier once it has converged)"
+    )
     description: text() = Field("", description="free text")
 
 
@@ -253,7 +256,8 @@ class CurationParams(StrictModel):
 
     fidelity: choice(*FIDELITIES)
     order: choice(*ORDERS)
-    rounds: ROUNDS
+    max_rounds: ROUNDS
+    tolerance: TOLERANCE
     mix: MIX
     public_users: PUBLIC_USERS
     grid_size: GRID_SIZE

@@ -109,13 +109,26 @@ properties, computed for the whole sample at once."""
 def add_users(model: mesa.Model, n: int) -> None:
     """Create one :class:`UserAgent` per row 0..n−1 and register it with the model.
 
-    The result is what ``UserAgent.create_agents(model, n, row=...)`` gives —
+    The result is what ``UserAgent.create_agents(model, n, row=range(n))`` gives —
     every agent in ``model.agents`` and ``model.agents_by_type[UserAgent]``,
     with consecutive ``unique_id`` — registered in bulk instead of one
     ``register_agent`` call per agent (which formats a log record and emits a
     signal each time: ~80% of the cost at a million users). When anything
     observes agent additions, or a data registry tracks the agent class, it
     falls back to Mesa's own per-agent path so that nobody misses an event.
+
+    This writes Mesa's private names (``Agent._datasets``,
+    ``Model._has_subscribers``, ``_HardKeyAgentSet``, ``Model._all_agents``,
+    ``Model._agents_by_type`` and the sets' ``_agents``) and sets
+    ``agent_id_counter``, so it is fenced: ``tests/test_mesa_fence.py`` checks
+    that a bulk-registered model is indistinguishable from one built through
+    Mesa's paths, and ``pyproject.toml`` pins the Mesa minor releases it passed
+    on. Upstream, bulk registration in ``create_agents`` was proposed in
+    https://github.com/mesa/mesa/pull/3253 (closed unmerged) beside signal
+    batching (https://github.com/mesa/mesa/pull/3251); Mesa 3.5 has
+    ``Model.batch()``/``suppress()`` for signals
+    (https://github.com/mesa/mesa/pull/3261), but still registers agents one by
+    one. When Mesa registers in bulk, this function becomes a ``create_agents`` call.
 
     Args:
         model: The model the users belong to.

@@ -9,28 +9,31 @@ reported features, warm-started from θ_t; the DataCollector records the round.
 
 from __future__ import annotations
 
+import os
 from collections import deque
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Self
 
 import mesa
 import numpy as np
 
 from platform_abm.common import data
+from platform_abm.common.apportion import largest_remainder_counts
 from platform_abm.common.errors import InputError, SimulationError
 from platform_abm.common.learners import ExactLogistic, Learner, make_learner, single_threaded_blas
 from platform_abm.common.recording import AgentReporter, SampledDataCollector
 from platform_abm.common.validation import validate
 from platform_abm.platform.agents import AGENT_REPORTERS, UserAgent, add_users
+from platform_abm.platform.population import load_population, sample_epsilons
 from platform_abm.platform.regimes import (
     MAX_CYCLE_PERIOD,
     Regime,
     classify_regime,
     cycle_period,
     drift,
-    largest_remainder_counts,
 )
 from platform_abm.platform.responses import anticipated_models, level_k_response
+from platform_abm.platform.scenario import Scenario, load_scenario
 from platform_abm.platform.schema import PlatformParams
 from platform_abm.platform.user_utility import LinearQuadratic
 
@@ -41,68 +44,16 @@ STATUS_CONVERGED = "converged"
 STATUS_ROUND_LIMIT = "round-limit"
 STATUS_DIVERGED = "diverged"
 STATUS_CYCLING = "cycling"
-"""The round limit was reached with θ repeating a cycle (:func:`~.metrics.cycle_period`)."""
-
-
-def load_population(
-    source: str | data.Population,
-    n: int | None,
-    d: int,
-    path: str | None,
-    label: str | None,
-    features: Sequence[str] | None,
-    seed: int,
-) -> data.Population:
-    """Resolve a population source into a :class:`~platform_abm.common.data.Population`.
-
-    Args:
-        source: ``credit``, ``synthetic-credit``, ``csv``, ``gaussian`` or a Population.
-        n: Size of a synthetic population (None: the source's default).
-        d: Number of features of the Gaussian population.
-        path: Data file for ``csv`` (optional explicit copy for ``credit``).
-        label: Label column for ``csv``.
-        features: Feature columns for ``csv``.
-        seed: Seed for shuffling or generating the population.
-
-    Returns:
-        The population.
-    """
-    if isinstance(source, data.Population):
-        return source
-    if source == "credit":
-        return data.load_credit(path, seed=seed)
-    if source == "synthetic-credit":
-        return data.synthetic_credit(n if n is not None else 18_357, seed=seed)
-    if source == "gaussian":
-        return data.gaussian_population(n if n is not None else 10_000, d, seed=seed)
-    if source == "csv":
-        if path is None or label is None:
-            raise InputError("data_path/label", (path, label), "a CSV path and its label column")
-        return data.load_csv(path, label=label, features=features)
-    raise InputError("population.source", source, "credit, synthetic-credit, csv or gaussian")
-
-
-def _epsilons(
-    rng: np.random.Generator,
-    n: int,
-    value: float,
-    distribution: str,
-    sigma: float,
-    low: float,
-    high: float,
-) -> Array:
-    """Per-user manipulation budgets ε drawn from the model's generator."""
-    if distribution == "constant":
-        return np.full(n, float(value))
-    if distribution == "lognormal":
-        return float(value) * np.exp(sigma * rng.standard_normal(n))
-    if distribution == "uniform":
-        return rng.uniform(low, high, n)
-    raise InputError("epsilon_distribution", distribution, "constant, lognormal or uniform")
+"""The round limit was reached with θ repeating a cycle (:func:`~.regimes.cycle_period`)."""
 
 
 class PlatformModel(mesa.Model):
     """A learning platform retrained every round on the reports of strategic users.
+
+    Every keyword is keyword-only, and the defaults are those of the default
+    scenario (``Scenario()``, ``scenarios/default.toml``): 18,357 synthetic-credit
+    users, half level 1 and half level 2, lognormal ε around 0.5, the exact
+    logistic learner. :meth:`from_scenario` builds the model of a scenario.
 
     Args:
         population: Population source name or a ready Population.
@@ -139,8 +90,8 @@ class PlatformModel(mesa.Model):
             default :data:`AGENT_REPORTERS`.
         rng: Seed or generator of the model (Mesa's ``rng``).
         field_names: How error messages call each keyword (default: by its
-            name); :meth:`Scenario.model_params
-            <platform_abm.platform.scenario.Scenario.model_params>` passes the scenario
+            name); :meth:`Scenario.model_kwargs
+            <platform_abm.platform.scenario.Scenario.model_kwargs>` passes the scenario
             file's fields (``max_rounds`` → ``scenario.rounds``).
 
     Every keyword is validated before anything is built, by the declarations
@@ -160,6 +111,7 @@ class PlatformModel(mesa.Model):
 
     def __init__(
         self,
+        *,
         population: str | data.Population = "synthetic-credit",
         n_users: int | None = None,
         n_features: int = 5,
@@ -172,8 +124,8 @@ class PlatformModel(mesa.Model):
             "NumberRealEstateLoansOrLines",
         ),
         epsilon: float = 0.5,
-        epsilon_distribution: str = "constant",
-        epsilon_sigma: float = 0.0,
+        epsilon_distribution: str = "lognormal",
+        epsilon_sigma: float = 0.5,
         epsilon_low: float = 0.0,
         epsilon_high: float = 0.0,
         levels: Sequence[float] = (0.0, 0.5, 0.5),
@@ -191,38 +143,9 @@ class PlatformModel(mesa.Model):
         rng: Any = None,
         field_names: Mapping[str, str] | None = None,
     ) -> None:
+        keywords = {k: v for k, v in locals().items() if k in PlatformParams.model_fields}
         self._field_names = dict(field_names or {})
-        p = validate(
-            PlatformParams,
-            {
-                "population": population,
-                "n_users": n_users,
-                "n_features": n_features,
-                "data_path": data_path,
-                "label": label,
-                "features": features,
-                "strategic_features": strategic_features,
-                "epsilon": epsilon,
-                "epsilon_distribution": epsilon_distribution,
-                "epsilon_sigma": epsilon_sigma,
-                "epsilon_low": epsilon_low,
-                "epsilon_high": epsilon_high,
-                "levels": levels,
-                "learner": learner,
-                "learner_params": learner_params,
-                "max_rounds": max_rounds,
-                "tolerance": tolerance,
-                "divergence_bound": divergence_bound,
-                "collectives": collectives,
-                "theta0": theta0,
-                "mixture": mixture,
-                "vectorised": vectorised,
-                "agent_sample": agent_sample,
-                "agent_reporters": agent_reporters,
-                "rng": rng,
-            },
-            names=self._field_names,
-        )
+        p = validate(PlatformParams, keywords, names=self._field_names)
         if isinstance(p.learner, Learner):
             p.learner._check_params(where=self._field("learner"))
         super().__init__(rng=p.rng)
@@ -231,51 +154,109 @@ class PlatformModel(mesa.Model):
         self.divergence_bound = p.divergence_bound
         self.vectorised = p.vectorised
         self.mixture = p.mixture
+        self.fractions = np.asarray(p.levels, dtype=float)
+        # Every random draw happens in this order (population seed, ε, collectives,
+        # levels, then the agent sample), so a seed gives the same model.
+        self._load_population(p)
+        self._make_learner(p)
+        epsilons = sample_epsilons(
+            self.rng,
+            self.population.n,
+            value=p.epsilon,
+            distribution=p.epsilon_distribution,
+            sigma=p.epsilon_sigma,
+            low=p.epsilon_low,
+            high=p.epsilon_high,
+        )
+        groups, level_groups = self._assign_groups(p.collectives, p.strategic_features)
+        self._lay_out(groups, level_groups, epsilons)
+        self.regime: Regime = self._classify_regime()
+        add_users(self, self.population.n)
+        self._deploy(p.theta0)
+        self.datacollector = self._data_collector(p.agent_sample, p.agent_reporters)
 
+    @classmethod
+    def from_scenario(cls, scenario: Scenario | str | os.PathLike[str], **overrides: Any) -> Self:
+        """Build the model of a platform scenario (seeded with the scenario's seed).
+
+        Args:
+            scenario: A :class:`~platform_abm.platform.scenario.Scenario`, or the
+                path of a platform scenario file (a file of another family is
+                refused: ``scenario.family``).
+            **overrides: Keywords replacing the scenario's (e.g. ``agent_sample=0``).
+
+        Returns:
+            The model.
+
+        Raises:
+            InputError: For a file that is not a valid platform scenario, an
+                object that is neither a scenario nor a path, or a bad override.
+        """
+        if isinstance(scenario, str | os.PathLike):
+            scenario = load_scenario(scenario)
+        elif not isinstance(scenario, Scenario):
+            raise InputError(
+                "scenario",
+                type(scenario).__name__,
+                "a platform Scenario or the path of a platform scenario file",
+            )
+        return cls(**{**scenario.model_kwargs(), **overrides})
+
+    # ----------------------------------------------------------------- set-up
+    def _field(self, keyword: str) -> str:
+        """How error messages call a keyword (see ``field_names``)."""
+        return self._field_names.get(keyword, keyword)
+
+    def _load_population(self, p: PlatformParams) -> None:
+        """Load the population (from a seed drawn first) and resolve the strategic features."""
         pop_seed = int(self.rng.integers(2**63 - 1))
         pop = load_population(
-            p.population, p.n_users, p.n_features, p.data_path, p.label, p.features, pop_seed
+            p.population,
+            n=p.n_users,
+            d=p.n_features,
+            path=p.data_path,
+            label=p.label,
+            features=p.features,
+            seed=pop_seed,
         )
         self.population = pop
         self.feature_names = pop.feature_names
-        strategic_features = p.strategic_features
+        field = self._field("strategic_features")
         self.strategic = np.array(
             sorted(
-                {
-                    pop.feature_index(f, f"{self._field('strategic_features')}[{i}]")
-                    for i, f in enumerate(strategic_features)
-                }
+                {pop.feature_index(f, f"{field}[{i}]") for i, f in enumerate(p.strategic_features)}
             ),
             dtype=int,
         )
         if pop.feature_names[-1] == "bias" and pop.d - 1 in self.strategic:
             raise InputError(
-                self._field("strategic_features"),
+                field,
                 "bias",
                 "features other than the constant bias column (moving it changes nothing "
                 "a user can report)",
             )
+
+    def _make_learner(self, p: PlatformParams) -> None:
+        """The platform's learner; a classifier needs both labels in the population."""
         self.learner = (
             p.learner
             if isinstance(p.learner, Learner)
             else make_learner(p.learner, **(p.learner_params or {}))
         )
         if self.learner.requires_both_labels:
-            data.check_labels(pop.y, "population")
-        epsilons = _epsilons(
-            self.rng,
-            pop.n,
-            p.epsilon,
-            p.epsilon_distribution,
-            p.epsilon_sigma,
-            p.epsilon_low,
-            p.epsilon_high,
-        )
-        fractions = np.asarray(p.levels, dtype=float)
-        self.fractions = fractions
-        collectives = p.collectives
+            data.check_labels(self.population.y, "population")
 
-        # Who is in which group, in the population's own row order.
+    def _assign_groups(
+        self, collectives: Sequence[Any], strategic_features: Sequence[str | int]
+    ) -> tuple[list[Array], list[Array]]:
+        """Who is in which group: each collective's members, then the users of each level.
+
+        Returns:
+            The members of each collective and the users of each level (index =
+            level), as row indices of the population (level rows drawn at random
+            among the users in no collective, by largest remainder of the fractions).
+        """
+        pop = self.population
         self.collective_names: list[str] = []
         self._collective_plans: list[Any] = []
         with np.errstate(over="ignore", invalid="ignore"):  # a non-finite plan is refused below
@@ -284,11 +265,16 @@ class PlatformModel(mesa.Model):
         for members in groups:
             taken[members] = True
         free_rows = self.rng.permutation(np.flatnonzero(~taken))
-        counts = largest_remainder_counts(fractions, len(free_rows))
-        level_groups = np.split(free_rows, np.cumsum(counts)[:-1])
+        counts = largest_remainder_counts(self.fractions * len(free_rows), len(free_rows))
+        return groups, np.split(free_rows, np.cumsum(counts)[:-1])
 
-        # The model's arrays hold every group in one contiguous block of rows
-        # (collectives first, then levels 0..K), so a group's update is a slice.
+    def _lay_out(self, groups: list[Array], level_groups: list[Array], epsilons: Array) -> None:
+        """Fill the model's arrays: every group in one contiguous block of rows.
+
+        Collectives come first, then levels 0..K, so a group's update is a slice;
+        collective members report their committed plan from the start.
+        """
+        pop = self.population
         order = np.concatenate([*groups, *(np.sort(rows) for rows in level_groups)])
         self.population_index = order
         self.X_base = np.asfortranarray(pop.X[order])  # column-major, as pop.X
@@ -296,23 +282,21 @@ class PlatformModel(mesa.Model):
         self.y = np.ascontiguousarray(pop.y[order])
         self.y_reported = self.y.copy()  # collectives may edit labels
         self.epsilon = epsilons[order]
-        n = pop.n
-        self.levels = np.full(n, -1, dtype=np.int8)
-        self.collective_ids = np.full(n, -1, dtype=np.int16)
+        self.levels = np.full(pop.n, -1, dtype=np.int8)
+        self.collective_ids = np.full(pop.n, -1, dtype=np.int16)
+        blocks = np.cumsum([0, *map(len, groups), *map(len, level_groups)])
         self.collective_slices: list[slice] = []
-        bounds = np.cumsum([0, *map(len, groups), *counts])
-        for index in range(len(groups)):
-            block = slice(int(bounds[index]), int(bounds[index + 1]))
+        for index, plan in enumerate(self._collective_plans):
+            block = slice(int(blocks[index]), int(blocks[index + 1]))
             self.collective_ids[block] = index
             self.collective_slices.append(block)
-            self.X[block] = self._collective_plans[index].X_report
-            self.y_reported[block] = self._collective_plans[index].y_report
+            self.X[block] = plan.X_report
+            self.y_reported[block] = plan.y_report
         self.level_slices: dict[int, slice] = {}
-        for level, count in enumerate(counts):
-            if count:
-                block = slice(
-                    int(bounds[len(groups) + level]), int(bounds[len(groups) + level + 1])
-                )
+        for level, rows in enumerate(level_groups):
+            if len(rows):
+                start = int(blocks[len(groups) + level])
+                block = slice(start, start + len(rows))
                 self.levels[block] = level
                 self.level_slices[level] = block
         self.depth = max((k for k in self.level_slices if k > 0), default=0)
@@ -321,16 +305,18 @@ class PlatformModel(mesa.Model):
             k: LinearQuadratic(self.epsilon[rows]) for k, rows in self.level_slices.items()
         }
 
-        self.regime: Regime = classify_regime(
-            fractions,
+    def _classify_regime(self) -> Regime:
+        """Which regime of ``docs/model.md`` the set-up is in (before any round)."""
+        return classify_regime(
+            self.fractions,
             homogeneous_epsilon=bool(np.all(self.epsilon == self.epsilon[0])),
             has_collectives=bool(self._collective_plans),
             exact_learner=isinstance(self.learner, ExactLogistic),
             penalize_bias=bool(getattr(self.learner, "penalize_bias", True)),
         )
 
-        add_users(self, n)
-
+    def _deploy(self, theta0: Any) -> None:
+        """Deploy θ_0 (given, or the fit on the true features) and reset the run's state."""
         if theta0 is None:
             with np.errstate(over="ignore", invalid="ignore"):
                 theta0 = self.learner.fit(self.X_base, self.y).coef_
@@ -340,7 +326,7 @@ class PlatformModel(mesa.Model):
                     "(a step size too large for the data?)"
                 )
         else:
-            theta0 = self._check_theta0(theta0, pop.d)
+            theta0 = self._check_theta0(theta0, self.population.d)
         self.theta0 = np.array(theta0, dtype=float)
         self.theta = self.theta0.copy()
         self._history: deque[Array] = deque([self.theta], maxlen=2 * MAX_CYCLE_PERIOD + 1)
@@ -353,18 +339,17 @@ class PlatformModel(mesa.Model):
         with np.errstate(over="ignore", invalid="ignore"):
             self.stable_point = self._stable_point()
         self.round_record: dict[str, float] = {}
-        sample = self._agent_sample(p.agent_sample)
-        agent_reporters = p.agent_reporters
+
+    def _data_collector(
+        self, sample_size: int, agent_reporters: Mapping[str, AgentReporter] | None
+    ) -> SampledDataCollector:
+        """Model-level reporters, and per-agent ones for a sample of users (if any)."""
+        sample = self._agent_sample(sample_size)
         if agent_reporters is None:
             agent_reporters = AGENT_REPORTERS if sample else {}
-        self.datacollector = SampledDataCollector(
+        return SampledDataCollector(
             self._reporters(), agent_reporters, sample, [user.row for user in sample]
         )
-
-    # ----------------------------------------------------------------- set-up
-    def _field(self, keyword: str) -> str:
-        """How error messages call a keyword (see ``field_names``)."""
-        return self._field_names.get(keyword, keyword)
 
     def _check_theta0(self, theta0: Any, d: int) -> Array:
         """The initially deployed parameters as d finite numbers, or InputError."""

@@ -78,24 +78,6 @@ def cycle_period(
     return None
 
 
-def largest_remainder_counts(fractions: Array, n: int) -> Array:
-    """Integer counts per group that sum to ``n`` and are closest to ``fractions · n``.
-
-    Args:
-        fractions: Non-negative fractions summing to 1.
-        n: Total count.
-
-    Returns:
-        Integer counts, one per fraction.
-    """
-    raw = np.asarray(fractions, dtype=float) * n
-    counts = np.floor(raw).astype(int)
-    missing = n - counts.sum()
-    order = np.argsort(-(raw - counts), kind="stable")
-    counts[order[:missing]] += 1
-    return counts
-
-
 @dataclass(frozen=True)
 class Regime:
     """Which dynamics regime a scenario is in (``docs/model.md`` §3).

@@ -71,13 +71,6 @@ class EpsilonSpec:
     low: float = 0.0
     high: float = 0.0
 
-    @property
-    def homogeneous(self) -> bool:
-        """Whether every user has the same ε."""
-        return self.distribution == "constant" or (
-            self.distribution == "lognormal" and self.sigma == 0.0
-        )
-
 
 @dataclass(frozen=True)
 class Scenario:
@@ -163,8 +156,12 @@ class Scenario:
                     )
         return updated
 
-    def model_params(self) -> dict[str, Any]:
-        """Keyword parameters of :class:`~.model.PlatformModel` for this scenario."""
+    def model_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments of :class:`~.model.PlatformModel` for this scenario (seed included).
+
+        Error messages of the model name the scenario file's fields
+        (``field_names``), e.g. ``scenario.rounds`` for ``max_rounds``.
+        """
         return {
             "population": self.source,
             "n_users": self.n,
@@ -262,8 +259,13 @@ def scenario_from_dict(data: Mapping[str, Any], base_dir: Path | None = None) ->
         The validated scenario.
 
     Raises:
-        InputError: For the first invalid value found (named by its TOML path).
+        InputError: For the first invalid value found (named by its TOML path);
+            a scenario of another family is refused by its ``scenario.family``
+            before any of its tables is read.
     """
+    meta = data.get("scenario")
+    if isinstance(meta, Mapping) and "family" in meta:
+        validate(schema.PlatformDocument, {"scenario": {"family": meta["family"]}})
     doc = validate(schema.PlatformDocument, data)
     meta, pop, users, learner = doc.scenario, doc.population, doc.users, doc.learner
     path = pop.path

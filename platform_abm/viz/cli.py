@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from platform_abm.common.commands import add_command, add_scenario_argument
 from platform_abm.common.errors import InputError
 from platform_abm.viz.scenarios import SCENARIO_ENV_VAR, load_page_scenario
 
@@ -124,15 +125,16 @@ def add_commands(subparsers: Any) -> None:
     Args:
         subparsers: The object returned by ``ArgumentParser.add_subparsers``.
     """
-    viz = subparsers.add_parser(
+    viz = add_command(
+        subparsers,
         "viz",
-        help="watch and steer a platform or curation model in the browser",
+        _cmd_viz,
+        summary="watch and steer a platform or curation model in the browser",
         description="Serve the Mesa SolaraViz page of a platform or curation scenario on this "
         "machine (works offline). Open the printed address in a browser; Ctrl-C stops the server.",
     )
-    viz.add_argument("scenario", nargs="?", help="scenario TOML file (default: built-in default)")
+    add_scenario_argument(viz)
     viz.add_argument("--port", type=int, default=DEFAULT_PORT, help="TCP port (default: 8765)")
     viz.add_argument(
         "--host", default=DEFAULT_HOST, help="address to listen on (default: 127.0.0.1)"
     )
-    viz.set_defaults(handler=_cmd_viz)

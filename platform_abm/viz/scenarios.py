@@ -2,8 +2,8 @@
 
 ``platform-abm viz FILE`` and the served app both read the file through
 :func:`load_page_scenario`, so a file the page cannot show is refused by the
-command line, with one clear message, before the server starts. The family
-comes from the one registry, :mod:`platform_abm.families`.
+command line, with one clear message, before the server starts. The file is
+read, and its family found, by the one registry, :mod:`platform_abm.families`.
 """
 
 from __future__ import annotations
@@ -12,9 +12,7 @@ import os
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from platform_abm.common.scenario_file import read_toml
-from platform_abm.families import DEFAULT_FAMILY, family_of
-from platform_abm.platform.scenario import Scenario
+from platform_abm.families import read_scenario
 
 SCENARIO_ENV_VAR = "PLATFORM_ABM_VIZ_SCENARIO"
 """Environment variable naming the scenario file the page starts from (unset: the default)."""
@@ -32,11 +30,11 @@ class PageScenario(NamedTuple):
     scenario: Any
 
 
-def load_page_scenario(path: str | Path) -> PageScenario:
+def load_page_scenario(path: str | Path | None) -> PageScenario:
     """Read and validate a scenario file of any family.
 
     Args:
-        path: The TOML file.
+        path: The TOML file (None: the default family's built-in default scenario).
 
     Returns:
         The family's name and the validated scenario.
@@ -45,18 +43,14 @@ def load_page_scenario(path: str | Path) -> PageScenario:
         InputError: When the file is missing, unreadable, of an unknown family
             or not a valid scenario of its family.
     """
-    document = read_toml(path)
-    family = family_of(document)
-    return PageScenario(family.name, family.validate(document, Path(path).resolve().parent))
+    family, scenario = read_scenario(path)
+    return PageScenario(family.name, scenario)
 
 
 def scenario_from_environment() -> PageScenario:
-    """The scenario named by ``PLATFORM_ABM_VIZ_SCENARIO``, or the built-in platform default.
+    """The scenario named by ``PLATFORM_ABM_VIZ_SCENARIO``, or the built-in default.
 
     Raises:
         InputError: When the named file is missing, invalid or of an unknown family.
     """
-    path = os.environ.get(SCENARIO_ENV_VAR)
-    if not path:
-        return PageScenario(DEFAULT_FAMILY, Scenario())
-    return load_page_scenario(path)
+    return load_page_scenario(os.environ.get(SCENARIO_ENV_VAR) or None)

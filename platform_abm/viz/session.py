@@ -18,9 +18,9 @@ is pressed.
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import solara
 import solara.lab
@@ -28,6 +28,9 @@ from mesa.visualization import SolaraViz
 
 from platform_abm.common.errors import PlatformABMError
 from platform_abm.viz.widgets import html_block
+
+if TYPE_CHECKING:
+    from platform_abm.viz.sidebar import SidebarModel
 
 
 @dataclass(frozen=True)
@@ -117,29 +120,27 @@ def ResetCard(notice: str | None, on_reset: Callable[[], str], in_use: str) -> N
 
 @solara.component
 def SessionPage(
-    model_class: RejectingConstructor,
-    fixed: Mapping[str, Any],
-    controls: Mapping[str, Mapping[str, Any]],
+    model_class: type[SidebarModel],
+    scenario: Any,
     components: Sequence[Callable[[Any], Any]],
-    card: Callable[..., Any],
-    scenario_name: str,
+    in_use_text: Callable[[Any], str],
 ) -> None:
     """Mesa's SolaraViz page over a model of ``model_class`` built for this session.
 
     Args:
-        model_class: The page's model class (built with :class:`RejectingConstructor`);
-            Reset builds the new model with the class of the current one.
-        fixed: Keywords of the model that the sidebar does not show (the base
-            scenario); the first model is ``model_class(**fixed)``.
-        controls: The sidebar controls in Mesa's ``model_params`` format, keyed
-            by the model keyword each sets (memoised by the caller).
+        model_class: The page's model class (a
+            :class:`~platform_abm.viz.sidebar.SidebarModel` built with
+            :class:`RejectingConstructor`); Reset builds the new model with the
+            class of the current one.
+        scenario: The base scenario: the first model is ``model_class(base=scenario)``,
+            and the sidebar (``model_class.sidebar``) starts from its values.
         components: The main components, each called with the model.
-        card: Sidebar card, called as ``card(model, notice, pending, **fixed)``
-            with the last refusal message and the controls' pending values.
-        scenario_name: Name of the scenario the page starts from (in its title).
+        in_use_text: ``model -> text``: the model in use, for the sidebar's card.
     """
+    sidebar = model_class.sidebar
+    controls = solara.use_memo(lambda: sidebar.user_params(scenario), dependencies=[scenario])
     initial = solara.use_memo(
-        lambda: model_class(**fixed), dependencies=[model_class, *fixed.values()]
+        lambda: model_class(base=scenario), dependencies=[model_class, scenario]
     )
     rejected = isinstance(initial, RejectedParameters)
     notice = solara.use_reactive(None)
@@ -155,16 +156,20 @@ def SessionPage(
         dependencies=[pending, controls],
     )
     if rejected:
-        solara.Error(f"The scenario {scenario_name!r} cannot be shown: {initial.message}")
+        solara.Error(f"The scenario {scenario.name!r} cannot be shown: {initial.message}")
         return
     with solara.Sidebar():
-        card(slot.value, notice.value, pending.value, **fixed)
-    model_params: dict[str, Any] = dict(fixed)
+        ResetCard(
+            notice.value,
+            lambda: sidebar.describe(scenario, sidebar.parse_controls(scenario, pending.value)),
+            in_use_text(slot.value),
+        )
+    model_params: dict[str, Any] = {"base": scenario}
     for key, spec in controls.items():
         model_params[key] = {**spec, "value": fields[key]}
     SolaraViz(
         slot,
         components=list(components),
         model_params=model_params,
-        name=f"platform_abm · {scenario_name}",
+        name=f"platform_abm · {scenario.name}",
     )

@@ -8,7 +8,8 @@ knows about Solara or about a model.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 from platform_abm.common.errors import InputError
@@ -79,6 +80,32 @@ def parse_choice(value: Any, name: str, choices: Sequence[str]) -> str:
     if isinstance(value, str) and value in choices:
         return value
     raise InputError(name, value, "one of " + ", ".join(repr(c) for c in choices))
+
+
+def number_reader(name: str, kind: type) -> Callable[[Any], Any]:
+    """The reader of a number control: :func:`parse_number` for that control.
+
+    Args:
+        name: The control's label (named in the error).
+        kind: ``int`` for a whole number, ``float`` otherwise.
+
+    Returns:
+        ``value -> number``.
+    """
+    return partial(parse_number, name=name, kind=kind)
+
+
+def choice_reader(name: str, choices: Sequence[str]) -> Callable[[Any], str]:
+    """The reader of a choice control: :func:`parse_choice` for that control.
+
+    Args:
+        name: The control's label (named in the error).
+        choices: The strings offered.
+
+    Returns:
+        ``value -> choice``.
+    """
+    return partial(parse_choice, name=name, choices=choices)
 
 
 def parse_seed(value: Any) -> int:

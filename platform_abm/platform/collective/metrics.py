@@ -9,24 +9,27 @@ the model the platform fits on the data h produces.
   Hessian on D*; Theorem 5 bounds B ≤ Φ²/(2γ) when U is γ-strongly concave
   along the (linear) strategy space.
 * Theorem 5': B is bounded through the squared norm of the implicit gradient of
-  U in the strategy at h*; :func:`implicit_gradient_norm` computes it with the
+  U in the strategy at h*; :func:`implicit_gradient_rows` gives its rows with the
   correct contraction (``"paper"``) or with the figure-2 notebook's contraction
   over the data-feature index (``"notebook"``).
 * Ψ = ⟨E_{D_h}∇θu, ∇θL_{D_h}⟩_{H⁻¹} at θ*_α, H the Hessian on
-  D_α = αD_h + (1−α)D0; Proposition 6: ∂U_α/∂α = −Ψ/(1−α).
+  D_α = αD_h + (1−α)D0; Proposition 6: ∂U_α/∂α = −Ψ/(1−α)
+  (:func:`mixture_psi`; :func:`replacement_psi` for members who report in
+  place of their own points).
 
-All functions are pure numpy; Hessians are solved against, never inverted.
+:func:`collective_metrics` computes all of them for a solved plan. All functions
+are pure numpy; Hessians are solved against, never inverted.
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 import numpy as np
 
 from platform_abm.common.errors import InputError
 from platform_abm.common.learners import Learner
 from platform_abm.platform.collective.implicit import counts, normalised, solve_hessian
+from platform_abm.platform.collective.solvers import StrategyResult
+from platform_abm.platform.collective.strategies import Strategy
 from platform_abm.platform.user_utility import Utility
 
 Array = np.ndarray
@@ -89,34 +92,6 @@ def alignment_phi(H_star: Array, grad_u_star: Array, grad_loss_sharp: Array) -> 
     return h_inner(H_star, grad_u_star, grad_loss_sharp)
 
 
-def theorem5_bound(phi: float, gamma: float) -> float:
-    """Upper bound Φ²/(2γ) of Theorem 5.
-
-    Raises:
-        InputError: If γ is not positive.
-    """
-    if not gamma > 0:
-        raise InputError("gamma", gamma, "a strong-concavity constant > 0")
-    return float(phi**2 / (2.0 * gamma))
-
-
-def segment_gamma(u_start: float, u_mid: float, u_end: float) -> float:
-    """Concavity γ = −U''(t) of U along the segment from h* (t = 0) to h♯ (t = 1).
-
-    Exact when U is quadratic along the segment (as in the Appendix-B
-    triangle); a second difference otherwise.
-
-    Args:
-        u_start: U at t = 0.
-        u_mid: U at t = 1/2.
-        u_end: U at t = 1.
-
-    Returns:
-        γ.
-    """
-    return float(-4.0 * (u_start - 2.0 * u_mid + u_end))
-
-
 def psi(H: Array, grad_u_h: Array, grad_loss_h: Array) -> float:
     """Ψ of Proposition 6: ⟨E_{D_h}∇θu, ∇θL_{D_h}⟩_{H⁻¹} at θ*_α.
 
@@ -144,6 +119,25 @@ def du_dalpha(psi_value: float, alpha: float) -> float:
     if not 0 <= alpha < 1:
         raise InputError("alpha", alpha, "a collective size in [0, 1)")
     return float(-psi_value / (1.0 - alpha))
+
+
+def zero_crossing(alphas: Array, values: Array) -> float:
+    """First collective size α where a curve (Ψ, ∂U_α/∂α) changes sign from negative to positive.
+
+    Linear interpolation between the two sizes that bracket the change.
+
+    Args:
+        alphas: Increasing collective sizes.
+        values: The curve at those sizes.
+
+    Returns:
+        The size, or NaN when there is no such change.
+    """
+    for k in range(len(values) - 1):
+        if values[k] < 0 <= values[k + 1]:
+            frac = -values[k] / (values[k + 1] - values[k])
+            return float(alphas[k] + frac * (alphas[k + 1] - alphas[k]))
+    return float("nan")
 
 
 def mixture_psi(
@@ -183,6 +177,47 @@ def mixture_psi(
     grad_u = w_h @ utility.grad_theta(theta, Xg, yg, X_base_group)
     grad_l = w_h @ per_sample[group] + reg
     return psi(learner.hessian(theta, X, y, raw), grad_u, grad_l)
+
+
+def replacement_psi(
+    learner: Learner,
+    theta: Array,
+    X: Array,
+    y: Array,
+    weights: Array,
+    group: Array,
+    utility: Utility,
+    X_base_group: Array,
+) -> float:
+    """Ψ for a collective whose reports *replace* its members' own points.
+
+    When members are drawn from a pool (figure 4: the label-1 users) and report
+    in place of their base points, a larger collective moves the data by
+    E_h∇θℓ(reported) − E_h∇θℓ(base) rather than by E_h∇θℓ − E_0∇θℓ; this is
+    ⟨E_h∇θu, E_h∇θℓ(x') − E_h∇θℓ(x)⟩_{H⁻¹} (the sign convention of
+    :func:`mixture_psi`, with the same arguments).
+
+    Args:
+        learner: The learner (θ its minimiser on X, y, weights).
+        theta: The fitted model.
+        X: Training features (the members' reports in the rows ``group``).
+        y: Training labels.
+        weights: Training weights in sample-count units.
+        group: Row indices of the members' reports.
+        utility: The members' utility.
+        X_base_group: The members' base features.
+
+    Returns:
+        Ψ.
+    """
+    yg = y[group]
+    diff = np.mean(
+        learner.sample_gradient(theta, X[group], yg)
+        - learner.sample_gradient(theta, X_base_group, yg),
+        axis=0,
+    )
+    grad_u = np.mean(utility.grad_theta(theta, X[group], yg, X_base_group), axis=0)
+    return h_inner(learner.hessian(theta, X, y, weights), grad_u, diff)
 
 
 def implicit_gradient_rows(
@@ -240,37 +275,68 @@ def implicit_gradient_rows(
     return w[members, None] * rows
 
 
-def implicit_gradient_norm(
+def collective_metrics(
     learner: Learner,
-    theta: Array,
-    X: Array,
-    y: Array,
-    weights: Array | None,
-    members: Array,
-    grad_theta_u: Array,
-    columns: Array | list[int],
-    contraction: str = "paper",
-    pseudo_inverse: bool = False,
-) -> float:
-    """Theorem-5' squared norm for per-member edits of ``columns`` (free edits).
-
-    Σ_{i∈M, f∈columns} row_i[f]² with the rows of :func:`implicit_gradient_rows`.
-    """
-    rows = implicit_gradient_rows(
-        learner, theta, X, y, weights, members, grad_theta_u, contraction, pseudo_inverse
-    )
-    return float(np.sum(rows[:, list(columns)] ** 2))
-
-
-def finite_difference(func: Callable[[float], float], x: float, step: float = 1e-4) -> float:
-    """Central difference (f(x+h) − f(x−h))/(2h), used to check analytic slopes.
+    utility: Utility,
+    strategy: Strategy,
+    sharp: StrategyResult,
+    star: StrategyResult | None,
+    X_base_members: Array,
+    n: int,
+) -> dict[str, float]:
+    """B, Φ, Theorem-5' norms, Ψ and ∂U/∂α of a solved plan (NaN where undefined).
 
     Args:
-        func: Scalar function.
-        x: Point.
-        step: Step h.
+        learner: The platform's learner.
+        utility: The members' utility.
+        strategy: The strategy family.
+        sharp: The collective's strategy and the platform's response.
+        star: The selfish equilibrium (or None).
+        X_base_members: The members' base features.
+        n: Population size.
 
     Returns:
-        The slope estimate.
+        The metrics dictionary of
+        :class:`~platform_abm.platform.collective.plan.CollectivePlan`.
     """
-    return float((func(x + step) - func(x - step)) / (2.0 * step))
+    nan = float("nan")
+    rows = sharp.member_rows
+    m = len(rows)
+    alpha = m / n
+    out = {
+        "U": sharp.value,
+        "U_selfish": nan,
+        "B": nan,
+        "phi": nan,
+        "t5_norm": nan,
+        "t5_norm_notebook": nan,
+        "psi": nan,
+        "dU_dalpha": nan,
+        "alpha": alpha,
+    }
+    Xb = X_base_members
+    if alpha < 1:
+        out["psi"] = mixture_psi(
+            learner, sharp.theta, sharp.X, sharp.y, sharp.weights, rows, utility, Xb
+        )
+        out["dU_dalpha"] = du_dalpha(out["psi"], alpha)
+    if star is None:
+        return out
+    out["U_selfish"] = star.value
+    out["B"] = benefit(sharp.value, star.value)
+    theta_s = star.theta
+    srows = star.member_rows
+    w_s = star.weights
+    H = learner.hessian(theta_s, star.X, star.y, w_s)
+    grad_u = np.mean(utility.grad_theta(theta_s, star.X[srows], star.y[srows], Xb), axis=0)
+    # ∇θ of the learner's objective on D♯ at θ* (same weights, so the same λ).
+    grad_l = learner.gradient(theta_s, sharp.X, sharp.y, sharp.weights)
+    out["phi"] = alignment_phi(H, grad_u, grad_l)
+    if strategy.edited_features():
+        for key, contraction in (("t5_norm", "paper"), ("t5_norm_notebook", "notebook")):
+            rows = implicit_gradient_rows(
+                learner, theta_s, star.X, star.y, w_s, srows, grad_u, contraction
+            )
+            grad = strategy.vjp(star.params, Xb, star.y[srows], rows, np.zeros(len(srows)))
+            out[key] = float(np.sum(grad**2))
+    return out

@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, model_validator
 
+from platform_abm.common.learners import MAX_ITERATIONS
 from platform_abm.common.validation import (
     MAGNITUDE,
     REAL,
@@ -33,19 +34,14 @@ from platform_abm.common.validation import (
     text,
     variants,
 )
+from platform_abm.platform.collective.membership import OPERATORS
+from platform_abm.platform.schema import FEATURE
 from platform_abm.platform.user_utility import CallableUtility, Utility
 
-FAMILIES = ("shift", "free-edit", "label-edit")
-UTILITIES = ("linear-quadratic", "loss-alignment", "target-model", "label-target", "callable")
-SOLVERS = ("stackelberg", "size-aware", "fixed", "notebook")
 SELFISH = ("best-response", "stationary", "none")
 DIRECTIONS = ("ones", "mean-label-0", "mean-label-1")
-OPERATORS = ("==", "!=", "<", "<=", ">", ">=")
-MAX_ITERATIONS = 1_000_000
-"""Upper bound of the notebook solver's step and iteration counts."""
 
 SHARE = number(gt=0, le=1, allowed="a number in (0, 1]")
-FEATURE = explained(text(min_length=1) | integer(ge=0), "a feature name or a column index >= 0")
 
 
 def _one_or_many(value: Any) -> Any:
@@ -234,38 +230,39 @@ UtilityTable = variants(
     },
 )
 
-SELFISH_FIELD = Field(
-    "best-response", description="how the selfish equilibrium h* is computed ('none': skipped)"
-)
+
+class SolverKind(StrictModel):
+    """What every ``solver`` table holds: its ``kind`` and how h* is computed."""
+
+    kind: str
+    selfish: choice(*SELFISH) = Field(
+        "best-response", description="how the selfish equilibrium h* is computed ('none': skipped)"
+    )
 
 
-class StackelbergSolver(StrictModel):
+class StackelbergSolver(SolverKind):
     """``solver`` with ``kind = "stackelberg"``: the members' best strategy given the response."""
 
     kind: Literal["stackelberg"] = "stackelberg"
-    selfish: choice(*SELFISH) = SELFISH_FIELD
 
 
-class SizeAwareSolver(StrictModel):
+class SizeAwareSolver(SolverKind):
     """``solver`` with ``kind = "size-aware"``: Stackelberg with the collective's size known."""
 
     kind: Literal["size-aware"] = "size-aware"
-    selfish: choice(*SELFISH) = SELFISH_FIELD
     alpha: SHARE | None = Field(None, description="the size assumed (default: the actual share)")
 
 
-class FixedSolver(StrictModel):
+class FixedSolver(SolverKind):
     """``solver`` with ``kind = "fixed"``: play ``strategy.eta`` as given."""
 
     kind: Literal["fixed"] = "fixed"
-    selfish: choice(*SELFISH) = SELFISH_FIELD
 
 
-class NotebookSolver(StrictModel):
+class NotebookSolver(SolverKind):
     """``solver`` with ``kind = "notebook"``: the notebooks' Adam through unrolled GD."""
 
     kind: Literal["notebook"] = "notebook"
-    selfish: choice(*SELFISH) = SELFISH_FIELD
     steps: integer(ge=1, le=MAX_ITERATIONS) = Field(100, description="unrolled GD steps")
     iterations: integer(ge=1, le=MAX_ITERATIONS) = Field(250, description="Adam iterations")
     lr: POSITIVE = Field(0.01, description="Adam step size")

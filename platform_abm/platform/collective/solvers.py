@@ -24,7 +24,6 @@ platform's response. Inner-solve failures raise :class:`SimulationError`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -32,7 +31,7 @@ from scipy import optimize
 
 from platform_abm.common.errors import InputError, SimulationError
 from platform_abm.common.learners import Learner
-from platform_abm.platform.collective.implicit import leader_gradient
+from platform_abm.platform.collective.implicit import leader_gradient, utility_grad_y
 from platform_abm.platform.collective.strategies import Strategy
 from platform_abm.platform.user_utility import Utility
 
@@ -174,8 +173,6 @@ class LeaderProblem:
 
     def direct_value_and_grad(self, params: Array, theta: Array) -> tuple[float, Array]:
         """U at a *fixed* θ and its direct gradient (what a price-taking user sees)."""
-        from platform_abm.platform.collective.implicit import utility_grad_y
-
         Xr, yr = self.strategy.apply(params, self.Xm, self.ym)
         m = len(self.members)
         value = float(np.mean(self.utility.value(theta, Xr, yr, self.Xm)))
@@ -266,35 +263,6 @@ def stackelberg(
                     if res.fun < best.fun:
                         best = res
     return problem.result(best.x, rounds=int(best.nit), converged=bool(best.success))
-
-
-def size_aware(
-    learner: Learner,
-    strategy: Strategy,
-    utility: Utility,
-    X_base: Array,
-    y_base: Array,
-    members: Array,
-    alpha: float,
-    params0: Array | None = None,
-) -> StrategyResult:
-    """Size-aware optimum h♯_α = argmax_h E_{D_h} u(z; A(α D_h + (1−α) D0)).
-
-    Args:
-        learner: The platform's learner.
-        strategy: The strategy family.
-        utility: The members' utility.
-        X_base: Base features.
-        y_base: Base labels.
-        members: Rows whose base points the collective's distribution D_h uses.
-        alpha: Collective size α ∈ (0, 1].
-        params0: Starting parameters.
-
-    Returns:
-        The solved strategy (training rows: reports first, then D0).
-    """
-    problem = LeaderProblem(learner, strategy, utility, X_base, y_base, members, alpha=alpha)
-    return stackelberg(problem, params0)
 
 
 def _best_response(problem: LeaderProblem, theta: Array, params0: Array) -> Array:
@@ -415,49 +383,3 @@ def selfish_equilibrium(
             "the game may have no pure equilibrium"
         )
     raise InputError("solver.selfish", method, "'best-response' or 'stationary'")
-
-
-def collective_rrm(
-    learner: Learner,
-    X_collective: Array,
-    y_collective: Array,
-    X_others: Array,
-    y_others: Array,
-    respond: Callable[[Array, Array, Array], tuple[Array, Array]],
-    alpha: float,
-    theta0: Array,
-    rounds: int,
-) -> Array:
-    """Repeated retraining with a committed collective beside responsive users (model 4).
-
-    Each round the other users respond to the deployed θ_t from their *base*
-    points, and the platform retrains on D_α(θ_t) = α·D_h + (1−α)·D(θ_t), with
-    weights α·n/m on the collective's committed reports and (1−α) on each of
-    the n others' responses (sample-count units). Proposition 8: the
-    iteration contracts at (1−α) times the rate without the collective.
-
-    Args:
-        learner: The platform's learner.
-        X_collective: The collective's reported features (fixed).
-        y_collective: The collective's reported labels.
-        X_others: The other users' base features.
-        y_others: The other users' base labels.
-        respond: ``respond(theta, X_base, y_base) -> (X', y')`` of the other users.
-        alpha: Collective share α ∈ [0, 1).
-        theta0: Initial model.
-        rounds: Number of retraining rounds.
-
-    Returns:
-        The models θ_0..θ_rounds, shape (rounds+1, d).
-    """
-    if not 0 <= alpha < 1:
-        raise InputError("collective.alpha", alpha, "a share in [0, 1) beside responsive users")
-    m, n = len(y_collective), len(y_others)
-    weights = np.concatenate([np.full(m, alpha * n / m), np.full(n, 1.0 - alpha)])
-    thetas = [np.asarray(theta0, dtype=float)]
-    for _ in range(rounds):
-        Xo, yo = respond(thetas[-1], X_others, y_others)
-        X = np.vstack([X_collective, Xo])
-        y = np.concatenate([y_collective, yo])
-        thetas.append(np.array(learner.fit(X, y, weights, warm_start=thetas[-1]).coef_, float))
-    return np.array(thetas)

@@ -284,21 +284,30 @@ class Adam:
         return params + (m / denom) * dt.type(step_size)
 
 
-@dataclass
-class NotebookResult:
-    """Outcome of :func:`solve_free_edit_notebook` for a batch of problems.
+@dataclass(kw_only=True)
+class AdamOutcome:
+    """What every notebook solver returns for a batch of problems.
 
     Attributes:
-        delta: Final edits of the column, shape (B, n) (zero off the members).
         theta: The unrolled learner's parameters on the final data, shape (B, d).
         utility: Members' mean utility at the final data, shape (B,).
         history: Members' mean utility before every Adam step, shape (iters, B).
     """
 
-    delta: Array
     theta: Array
     utility: Array
     history: Array
+
+
+@dataclass(kw_only=True)
+class NotebookResult(AdamOutcome):
+    """Outcome of :func:`solve_free_edit_notebook` and :func:`solve_zero_sum_free_edit`.
+
+    Attributes:
+        delta: Final edits of the column, shape (B, n) (zero off the members).
+    """
+
+    delta: Array
 
 
 def _members_objective(
@@ -343,7 +352,7 @@ def _problem_masks(masks: Array, n: int) -> Array:
     return masks
 
 
-def _members_gradient(
+def _members_pass(
     learner: UnrolledGD,
     X: Array,
     y: Array,
@@ -352,33 +361,32 @@ def _members_gradient(
     masks: Array,
     utility: Utility | Sequence[Utility],
     weights: Array | None,
-) -> tuple[Array, Array]:
-    """Every problem's members' mean utility and its gradient in the column edits.
+    backward: bool = True,
+) -> tuple[Array, Array, Array | None]:
+    """Every problem's members' mean utility, θ_T, and the utility's gradient in the edits.
+
+    Args:
+        learner: The unrolled learner.
+        X: Base features, shape (n, d).
+        y: Labels, shape (n,).
+        delta: Edits of the column, shape (B, n).
+        column: Edited column.
+        masks: Members of every problem, boolean (B, n).
+        utility: The members' utility (or one per problem).
+        weights: Sample weights of the learner.
+        backward: Also run the reverse pass (else the gradient is None).
 
     Returns:
-        The utilities, shape (B,), and ∂U/∂delta through the unrolled learner
-        plus the direct dependence, shape (B, n).
+        The utilities, shape (B,); the learned parameters θ_T, shape (B, d);
+        and ∂U/∂delta through the unrolled learner plus the direct dependence,
+        shape (B, n).
     """
     traj = unrolled_forward(learner, X, y, delta, column, weights)
     values, theta_bar, direct = _members_objective(utility, traj.final, X, y, delta, column, masks)
+    if not backward:
+        return values, traj.final, None
     grad = direct + unrolled_backward(learner, X, y, delta, column, traj, theta_bar, weights)
-    return values, grad
-
-
-def _members_outcome(
-    learner: UnrolledGD,
-    X: Array,
-    y: Array,
-    delta: Array,
-    column: int,
-    masks: Array,
-    utility: Utility | Sequence[Utility],
-    weights: Array | None,
-) -> tuple[Array, Array]:
-    """The unrolled learner's parameters on the edited data, shape (B, d), and the utilities."""
-    traj = unrolled_forward(learner, X, y, delta, column, weights)
-    values, _, _ = _members_objective(utility, traj.final, X, y, delta, column, masks)
-    return traj.final, values
+    return values, traj.final, grad
 
 
 def solve_free_edit_notebook(
@@ -433,12 +441,14 @@ def solve_free_edit_notebook(
     adam = Adam(lr=lr)
     history = np.empty((iterations, masks.shape[0]))
     for it in range(iterations):
-        values, grad = _members_gradient(learner, X, y, delta, column, masks, utility, weights)
+        values, _, grad = _members_pass(learner, X, y, delta, column, masks, utility, weights)
         history[it] = values
         delta = np.where(masks, adam.step(delta, grad), 0.0).astype(dtype)
         if callback is not None:
             callback(it, values)
-    theta, values = _members_outcome(learner, X, y, delta, column, masks, utility, weights)
+    values, theta, _ = _members_pass(
+        learner, X, y, delta, column, masks, utility, weights, backward=False
+    )
     return NotebookResult(delta=delta, theta=theta, utility=values, history=history)
 
 
@@ -759,21 +769,15 @@ def permutation_members(n: int, fractions: Sequence[float], runs: Sequence[int])
     return out
 
 
-@dataclass
-class ShiftResult:
-    """Outcome of :func:`solve_shift_notebook` for a batch of problems.
+@dataclass(kw_only=True)
+class ShiftResult(AdamOutcome):
+    """Outcome of :func:`solve_shift_notebook`.
 
     Attributes:
         eta: Final shift of every problem, shape (B,).
-        theta: The unrolled learner's parameters on the final data, shape (B, d).
-        utility: Members' mean utility at the final data, shape (B,).
-        history: Members' mean utility before every Adam step, shape (iters, B).
     """
 
     eta: Array
-    theta: Array
-    utility: Array
-    history: Array
 
 
 def solve_shift_notebook(
@@ -822,11 +826,13 @@ def solve_shift_notebook(
     history = np.empty((iterations, masks.shape[0]))
     for it in range(iterations):
         delta = eta[:, None] * unit
-        values, grad = _members_gradient(learner, X, y, delta, column, masks, utility, weights)
+        values, _, grad = _members_pass(learner, X, y, delta, column, masks, utility, weights)
         history[it] = values
         eta = adam.step(eta, np.sum(grad * unit, axis=1, dtype=float))
         if callback is not None:
             callback(it, values)
     delta = eta[:, None] * unit
-    theta, values = _members_outcome(learner, X, y, delta, column, masks, utility, weights)
+    values, theta, _ = _members_pass(
+        learner, X, y, delta, column, masks, utility, weights, backward=False
+    )
     return ShiftResult(eta=eta, theta=theta, utility=values, history=history)

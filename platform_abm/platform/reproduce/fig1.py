@@ -8,7 +8,7 @@ afresh which users are level 1 and which level 2. The figure plots
 being the initially deployed model.
 
 ``notebook`` follows the authors' code: θ0 is the performative-prediction
-code's gradient-descent fit (:class:`~platform_abm.common.backtracking_gd.BacktrackingGD`)
+code's gradient-descent fit (:class:`~platform_abm.common.learners.BacktrackingGD`)
 and every round refits scikit-learn's lbfgs (tol 1e-5) from scratch, for the
 deployed model and for the model level-2 users anticipate. ``paper`` uses the
 exact Newton learner throughout. Both also run the notebook's check of
@@ -20,32 +20,27 @@ they mean are in ``docs/reproductions/fig1.md``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from tqdm import tqdm
 
 from platform_abm.common import data
-from platform_abm.common.backtracking_gd import BacktrackingGD
 from platform_abm.common.errors import InputError, SimulationError
 from platform_abm.common.learners import (
+    BacktrackingGD,
     ExactLogistic,
     Learner,
     SklearnLearner,
     single_threaded_blas,
 )
-from platform_abm.common.results import save_figure, save_table
 from platform_abm.platform.model import PlatformModel
-from platform_abm.platform.reproduce import VARIANTS
-from platform_abm.platform.reproduce.summary import Headline, write_summary
+from platform_abm.platform.reproduce.runner import FigureRun, Progress, Reproduction, Request
+from platform_abm.platform.reproduce.summary import Headline
 from platform_abm.platform.user_utility import LinearQuadratic
 
 Array = np.ndarray
 
-OPTIONS = frozenset({"rounds", "mixture"})
 MIXTURE_MODES = ("agents", "expected")
 
 MIXTURES: tuple[tuple[float, float], ...] = ((0.9, 0.1), (0.5, 0.5), (0.1, 0.9))
@@ -102,34 +97,24 @@ class Settings:
     mixture: str
 
 
-def resolve(
-    variant: str,
-    seeds: int | None,
-    quick: bool,
-    rounds: int | None = None,
-    mixture: str | None = None,
-) -> Settings:
+def resolve(request: Request, rounds: int | None = None, mixture: str | None = None) -> Settings:
     """Check the options and fill in the defaults (published grid, or the quick one).
 
     Raises:
-        InputError: For an unknown variant or mixture mode, fewer than one run, or
-            fewer rounds than the contraction needs.
+        InputError: For an unknown mixture mode, fewer than one run, or fewer
+            rounds than the contraction needs.
     """
-    if variant not in VARIANTS:
-        raise InputError("--variant", variant, f"one of {list(VARIANTS)}")
     mixture = "agents" if mixture is None else mixture
     if mixture not in MIXTURE_MODES:
         raise InputError("--mixture", mixture, f"one of {list(MIXTURE_MODES)}")
-    runs = seeds if seeds is not None else (QUICK_RUNS if quick else DEFAULT_RUNS)
-    if isinstance(runs, bool) or not isinstance(runs, int) or runs < 1:
-        raise InputError("--seeds", runs, "a whole number ≥ 1")
-    rounds = rounds if rounds is not None else (QUICK_ROUNDS if quick else DEFAULT_ROUNDS)
+    runs = request.count(DEFAULT_RUNS, QUICK_RUNS)
+    rounds = rounds if rounds is not None else (QUICK_ROUNDS if request.quick else DEFAULT_ROUNDS)
     needed = CONTRACTION_ROUNDS[1] + 1
     if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < needed:
         raise InputError(
             "--rounds", rounds, f"a whole number ≥ {needed} (the contraction uses t = 2..5)"
         )
-    return Settings(variant, runs, rounds, mixture)
+    return Settings(request.variant, runs, rounds, mixture)
 
 
 def retraining_learner(variant: str) -> Learner:
@@ -179,6 +164,7 @@ def _model(
         population=population,
         strategic_features=STRATEGIC,
         epsilon=EPSILON,
+        epsilon_distribution="constant",
         levels=(0.0, *alphas),
         learner=retraining_learner(variant),
         max_rounds=rounds,
@@ -196,7 +182,7 @@ def simulate(
     rounds: int = DEFAULT_ROUNDS,
     mixture: str = "agents",
     theta0: Array | None = None,
-    progress: Any = None,
+    progress: Progress = None,
 ) -> pd.DataFrame:
     """Run every mixture for every seed and return the per-round table.
 
@@ -208,7 +194,7 @@ def simulate(
         mixture: ``agents`` (each user has one level, split at random) or
             ``expected`` (the population-level mixture α1·D1(θ) + α2·D2(θ)).
         theta0: The initially deployed model (default: :func:`initial_model`).
-        progress: A tqdm bar to advance by one per round, or None.
+        progress: Called with 1 after every round.
 
     Returns:
         One row per (mixture, seed, round): the model's round record plus ``t``
@@ -227,7 +213,7 @@ def simulate(
                 if model.status == "diverged":
                     raise SimulationError(model.message)
                 if progress is not None:
-                    progress.update(1)
+                    progress(1)
             table = model.results()
             table.insert(0, "t", table["round"] - 1)
             table.insert(1, "gap", table["drift"] / scale)
@@ -330,7 +316,7 @@ def corollary_check(
     variant: str,
     runs: int = DEFAULT_RUNS,
     rounds: int = DEFAULT_ROUNDS,
-    progress: Any = None,
+    progress: Progress = None,
 ) -> pd.DataFrame:
     """The notebook's Corollary-1 check: one level-1 and one level-2 user, same base point.
 
@@ -347,7 +333,7 @@ def corollary_check(
         variant: ``notebook`` (scikit-learn lbfgs) or ``paper`` (exact learner).
         runs: Number of runs.
         rounds: Rounds per run.
-        progress: A tqdm bar to advance by one per round, or None.
+        progress: Called with 1 after every round.
 
     Returns:
         One row per (run, t): u1, u2 and their difference u2 − u1.
@@ -373,7 +359,7 @@ def corollary_check(
             u1, u2 = utility_gap(model, pair)
             rows.append({"run": run, "t": t, "u1": u1, "u2": u2, "difference": u2 - u1})
             if progress is not None:
-                progress.update(1)
+                progress(1)
     return pd.DataFrame(rows)
 
 
@@ -556,42 +542,32 @@ def headlines(
     return out
 
 
-def run(
-    out_dir: str | Path,
-    *,
-    variant: str = "paper",
-    seeds: int | None = None,
-    quick: bool = False,
-    data_path: str | None = None,
-    progress: bool = True,
-    rounds: int | None = None,
-    mixture: str | None = None,
-) -> dict[str, Any]:
-    """Reproduce figure 1 on the real credit data and write its figure, tables and summary.
+def reproduce(
+    request: Request, *, rounds: int | None = None, mixture: str | None = None
+) -> Reproduction:
+    """Figure 1: every mixture and run, the gap curves, the contraction and the Corollary-1 check.
 
-    Writes ``fig1_<variant>.png``, ``fig1_<variant>_rounds.csv`` (every run and
+    Files: ``fig1_<variant>.png``, ``fig1_<variant>_rounds.csv`` (every run and
     round), ``fig1_<variant>_gaps.csv`` (the curves plotted),
-    ``fig1_<variant>_contraction.csv`` (per mixture), ``fig1_<variant>_corollary.csv``
-    (the Corollary-1 check) and ``summary.json``.
+    ``fig1_<variant>_contraction.csv`` (per mixture) and
+    ``fig1_<variant>_corollary.csv`` (the Corollary-1 check).
 
     Args:
-        out_dir: Output folder (created if needed).
-        variant: ``paper`` or ``notebook``.
-        seeds: Runs per mixture and of the Corollary-1 check (default 10; quick 2).
-        quick: 2 runs × 8 rounds instead of 10 × 25.
-        data_path: An explicit copy of the Kaggle credit file.
-        progress: Whether to show a progress bar.
+        request: The common options; ``seeds`` is the number of runs per mixture
+            and of the Corollary-1 check (default 10; quick 2), ``quick`` runs
+            2 runs × 8 rounds instead of 10 × 25.
         rounds: Rounds per run (default 25; quick 8; at least 6).
         mixture: ``agents`` (default) or ``expected``.
 
     Returns:
-        The summary as written.
+        The files' contents, headlines and settings.
     """
-    settings = resolve(variant, seeds, quick, rounds, mixture)
-    population = data.load_credit(data_path)
+    settings = resolve(request, rounds, mixture)
+    variant = settings.variant
+    population = request.credit()
     theta0, theta0_stats = initial_model(population, variant)
     total = settings.runs * settings.rounds * (len(MIXTURES) + 1)
-    with tqdm(total=total, desc=f"fig1 {variant}", disable=not progress) as bar:
+    with request.progress_bar(total, "round") as bar:
         table = simulate(
             population,
             variant,
@@ -599,30 +575,25 @@ def run(
             settings.rounds,
             settings.mixture,
             theta0=theta0,
-            progress=bar,
+            progress=bar.update,
         )
-        corollary = corollary_check(population, variant, settings.runs, settings.rounds, bar)
+        corollary = corollary_check(population, variant, settings.runs, settings.rounds, bar.update)
     summary = contraction(table)
     curves = gap_curves(table)
-    picture = figure(curves, corollary, variant)
-    lines = headlines(variant, summary, table, corollary, theta0_stats, settings.runs)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    save_table(table, out_dir / f"fig1_{variant}_rounds.csv")
-    save_table(curves, out_dir / f"fig1_{variant}_gaps.csv")
-    save_table(summary, out_dir / f"fig1_{variant}_contraction.csv")
-    save_table(corollary, out_dir / f"fig1_{variant}_corollary.csv")
-    save_figure(picture, out_dir / f"fig1_{variant}.png")
-    return write_summary(
-        out_dir,
-        "fig1",
-        variant,
-        lines,
-        {
+    tag = f"fig1_{variant}"
+    return Reproduction(
+        tables={
+            f"{tag}_rounds": table,
+            f"{tag}_gaps": curves,
+            f"{tag}_contraction": summary,
+            f"{tag}_corollary": corollary,
+        },
+        figures={tag: figure(curves, corollary, variant)},
+        headlines=headlines(variant, summary, table, corollary, theta0_stats, settings.runs),
+        settings={
             "runs": settings.runs,
             "rounds": settings.rounds,
             "mixture": settings.mixture,
-            "quick": quick,
             "epsilon": EPSILON,
             "strategic": list(STRATEGIC),
             "learner": "scikit-learn lbfgs, tol 1e-5, refitted from scratch"
@@ -634,3 +605,8 @@ def run(
             "theta0_stats": theta0_stats,
         },
     )
+
+
+run = FigureRun("fig1", reproduce)
+#: The options of ``platform-abm reproduce fig1`` beyond the common ones.
+OPTIONS = run.options

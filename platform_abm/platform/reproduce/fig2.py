@@ -16,34 +16,27 @@ Everybody is in the collective and edits one column; the utility is
 from __future__ import annotations
 
 import os
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from tqdm import tqdm
 
-from platform_abm.common import data
 from platform_abm.common.errors import InputError
 from platform_abm.common.learners import ExactLogistic, single_threaded_blas
-from platform_abm.common.results import save_figure, save_table
 from platform_abm.platform.collective import metrics as M
-from platform_abm.platform.collective.experiments import FEATURE_COLUMNS, SHIFT_BOUND
+from platform_abm.platform.collective.figure_settings import FEATURE_COLUMNS, SHIFT_BOUND
 from platform_abm.platform.collective.solvers import LeaderProblem, stackelberg
 from platform_abm.platform.collective.strategies import FreeEdit
-from platform_abm.platform.reproduce import VARIANTS
 from platform_abm.platform.reproduce import fig2_notebook as nb
-from platform_abm.platform.reproduce.summary import Headline, write_summary
+from platform_abm.platform.reproduce.runner import FigureRun, Progress, Reproduction, Request
+from platform_abm.platform.reproduce.summary import Headline
 from platform_abm.platform.user_utility import LossAlignment
 
 Array = np.ndarray
-Progress = Callable[[int], None] | None
 
-OPTIONS = frozenset({"features", "diagnose"})
 LAMBDAS = nb.LAMBDAS
 #: λ grid of ``--quick``: the two ends of the published grid, run as one chain.
 QUICK_LAMBDAS = (0.0, 1.0)
@@ -83,16 +76,9 @@ AUTHORS_CODE = {
 
 
 @dataclass
-class PaperPoint:
-    """One (feature, λ) point of the paper variant."""
+class PaperPoint(nb.CurvePoint):
+    """One (feature, λ) point of the paper variant: the shared fields and the edits' size."""
 
-    feature: str
-    column: int
-    lam: float
-    u_sharp: float
-    u_star: float
-    benefit: float
-    alignment: float
     alignment_members: float
     mean_edit: float
 
@@ -127,7 +113,7 @@ def paper_points(
         y: Labels.
         lambdas: λ grid.
         features: 'age' and/or '#dependents'.
-        progress: Called with the number of finished points.
+        progress: Called with 1 after every point.
 
     Returns:
         One point per (feature, λ).
@@ -170,7 +156,7 @@ def paper_points(
                 )
             )
             if progress is not None:
-                progress(len(out))
+                progress(1)
     return out
 
 
@@ -351,65 +337,55 @@ def figure(table: pd.DataFrame, variant: str, diagnose: bool = False) -> Figure:
 # --------------------------------------------------------------------------- run
 
 
-def _validate(variant: str, seeds: int | None, features: Sequence[str] | None, diagnose: bool):
-    if variant not in VARIANTS:
-        raise InputError("--variant", variant, f"one of {list(VARIANTS)}")
-    if seeds not in (None, 1):
-        raise InputError("--seeds", seeds, "1 or none: figure 2 is deterministic")
+def _check_options(
+    request: Request, features: Sequence[str] | None, diagnose: bool
+) -> tuple[str, ...]:
+    """The curves to compute, after checking the options against the variant."""
+    variant = request.variant
+    if request.seeds not in (None, 1):
+        raise InputError("--seeds", request.seeds, "1 or none: figure 2 is deterministic")
     if diagnose and variant != "notebook":
         raise InputError("--diagnose", True, "only with --variant notebook")
     known = FEATURES[variant]
     for feature in features or ():
         if feature not in known:
             raise InputError("--feature", feature, f"one of {list(known)} (--variant {variant})")
+    if features:
+        return tuple(dict.fromkeys(features))
+    return known[:1] if request.quick and variant == "notebook" else known
 
 
-def run(
-    out_dir: str | Path,
-    *,
-    variant: str = "paper",
-    seeds: int | None = None,
-    quick: bool = False,
-    data_path: str | None = None,
-    progress: bool = True,
-    features: Sequence[str] | None = None,
-    diagnose: bool = False,
-) -> dict[str, Any]:
-    """Reproduce figure 2 on the real credit data.
+def reproduce(
+    request: Request, *, features: Sequence[str] | None = None, diagnose: bool = False
+) -> Reproduction:
+    """Figure 2: B and the alignment per curve and λ.
 
-    Writes ``fig2_<variant>.png``, ``fig2_<variant>.csv`` (one row per curve
-    and λ; with ``diagnose`` it holds the controls) and ``summary.json``.
+    Files: ``fig2_<variant>.png`` and ``fig2_<variant>.csv`` (one row per curve
+    and λ; with ``diagnose`` it holds the controls).
 
     Args:
-        out_dir: Output folder (created if needed; written only at the end).
-        variant: ``notebook`` or ``paper``.
-        seeds: None or 1 (the experiment is deterministic).
-        quick: λ ∈ {0, 1} (one chain) and, in the notebook variant, the bias
-            curve only unless ``features`` says otherwise.
-        data_path: An explicit copy of the Kaggle credit file.
-        progress: Show a progress bar.
+        request: The common options; ``seeds`` must be None or 1 (the
+            experiment is deterministic); ``quick`` runs λ ∈ {0, 1} (one chain)
+            and, in the notebook variant, the bias curve only unless
+            ``features`` says otherwise.
         features: Curves to compute (notebook: ``bias``, ``col1``; paper:
             ``age``, ``#dependents``); default all (quick notebook: ``bias``).
         diagnose: Notebook variant: the budget-matched controls at every λ.
 
     Returns:
-        The summary as written.
+        The files' contents, headlines and settings.
     """
-    _validate(variant, seeds, features, diagnose)
-    pop = data.load_credit(data_path, seed=0)
-    if features:
-        chosen = tuple(dict.fromkeys(features))
-    else:
-        chosen = FEATURES[variant][:1] if quick and variant == "notebook" else FEATURES[variant]
-    lambdas = QUICK_LAMBDAS if quick else LAMBDAS
-    started = time.perf_counter()
-    settings: dict[str, Any] = {"lambdas": list(lambdas), "quick": quick}
+    variant = request.variant
+    chosen = _check_options(request, features, diagnose)
+    pop = request.credit()
+    lambdas = QUICK_LAMBDAS if request.quick else LAMBDAS
+    settings: dict[str, Any] = {"lambdas": list(lambdas)}
     if variant == "notebook":
         schedule = nb.Schedule()
         curves = [nb.CURVES[name] for name in chosen]
         workers = max(1, min(len(curves), os.cpu_count() or 1))
         total = nb.total_units(lambdas, schedule, diagnose, len(curves))
-        with tqdm(total=total, desc="fig2 notebook", disable=not progress) as bar:
+        with request.progress_bar(total, "iteration") as bar:
             points = nb.sweep_curves(
                 nb.sliced_matrix(pop.X),
                 pop.y,
@@ -432,13 +408,9 @@ def run(
             "chain": "λ in the order given; h* edits carried from one λ to the next",
         }
     else:
-        with (
-            tqdm(total=len(chosen) * len(lambdas), desc="fig2 paper", disable=not progress) as bar,
-            single_threaded_blas(),
-        ):
-            points = paper_points(
-                pop.X, pop.y, lambdas, chosen, progress=lambda done: bar.update(done - bar.n)
-            )
+        with request.progress_bar(len(chosen) * len(lambdas), "point") as bar:
+            with single_threaded_blas():
+                points = paper_points(pop.X, pop.y, lambdas, chosen, progress=bar.update)
         table = pd.DataFrame([asdict(p) for p in points])
         headlines = paper_headlines(table)
         settings |= {
@@ -446,10 +418,15 @@ def run(
             "learner": "exact logistic regression, λ_reg = 1/n",
             "edit_bound": SHIFT_BOUND,
         }
-    settings["seconds"] = round(time.perf_counter() - started, 1)
     table.insert(0, "variant", variant)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    save_table(table, out / f"fig2_{variant}.csv")
-    save_figure(figure(table, variant, diagnose), out / f"fig2_{variant}.png")
-    return write_summary(out, "fig2", variant, headlines, settings)
+    return Reproduction(
+        tables={f"fig2_{variant}": table},
+        figures={f"fig2_{variant}": figure(table, variant, diagnose)},
+        headlines=headlines,
+        settings=settings,
+    )
+
+
+run = FigureRun("fig2", reproduce)
+#: The options of ``platform-abm reproduce fig2`` beyond the common ones.
+OPTIONS = run.options

@@ -37,7 +37,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -430,14 +430,17 @@ def budget_controls(
 
 
 @dataclass
-class Point:
-    """One (curve, λ) point of the notebook variant.
+class CurvePoint:
+    """One (curve, λ) point of figure 2, in either variant: the utilities, B and the alignment.
 
-    ``benefit`` = ``u_sharp`` − ``u_star`` = (``loss_sharp`` − ``loss_star``) +
-    λ(``norm2_theta_star`` − ``norm2_theta_sharp``). The ``b_*`` controls
-    (each control's U minus U(h*), see :class:`Controls`) are NaN unless the
-    sweep ran with ``diagnose``. ``seconds`` and ``cpu_seconds`` are the wall
-    and CPU time of this λ (CPU time of the process that ran it).
+    Attributes:
+        feature: The curve's name.
+        column: The edited column.
+        lam: λ.
+        u_sharp: U(h♯).
+        u_star: U(h*).
+        benefit: B = U(h♯) − U(h*).
+        alignment: The variant's alignment.
     """
 
     feature: str
@@ -447,6 +450,19 @@ class Point:
     u_star: float
     benefit: float
     alignment: float
+
+
+@dataclass
+class Point(CurvePoint):
+    """One (curve, λ) point of the notebook variant: the shared fields and B's decomposition.
+
+    ``benefit`` = ``u_sharp`` − ``u_star`` = (``loss_sharp`` − ``loss_star``) +
+    λ(``norm2_theta_star`` − ``norm2_theta_sharp``). The ``b_*`` controls
+    (each control's U minus U(h*), see :class:`Controls`) are NaN unless the
+    sweep ran with ``diagnose``. ``seconds`` and ``cpu_seconds`` are the wall
+    and CPU time of this λ (CPU time of the process that ran it).
+    """
+
     loss_sharp: float
     loss_star: float
     norm2_theta_sharp: float
@@ -657,28 +673,3 @@ def identical(a: Sequence[Point], b: Sequence[Point]) -> bool:
 def total_units(lambdas: Sequence[float], schedule: Schedule, diagnose: bool, curves: int) -> int:
     """Progress units of a whole run (for a progress bar's total)."""
     return curves * sum(schedule.units(float(lam), diagnose) for lam in lambdas)
-
-
-def scaled_schedule(factor: float) -> Schedule:
-    """The notebook schedule with every iteration count scaled by ``factor`` (tests, benchmarks).
-
-    Args:
-        factor: Scale of every count (at least one iteration each).
-
-    Returns:
-        The scaled schedule (step sizes unchanged; the small-λ breakpoints scaled too).
-    """
-    base = Schedule()
-
-    def scale(k: int) -> int:
-        return max(1, round(k * factor))
-
-    return replace(
-        base,
-        learner_steps=scale(base.learner_steps),
-        sharp_iterations=scale(base.sharp_iterations),
-        small_iterations=scale(base.small_iterations),
-        small_lrs=tuple((0 if s == 0 else scale(s), lr) for s, lr in base.small_lrs),
-        star_rounds=scale(base.star_rounds),
-        star_x_steps=scale(base.star_x_steps),
-    )

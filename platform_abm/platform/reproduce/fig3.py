@@ -22,7 +22,7 @@ learns on everybody. The procedures, and what the figure really shows, are in
   column 9 of the 11-column matrix), the exact learner on
   D_α = α·D_h + (1−α)·D0 and implicit-function gradients; the collective
   commits to one shared shift η of the column (|η| ≤ 2.5; default) or, with
-  ``strategy="free-edit"``, to one edit per member within ±2.5.
+  ``--strategy free-edit``, to one edit per member within ±2.5.
 """
 
 from __future__ import annotations
@@ -30,22 +30,18 @@ from __future__ import annotations
 import multiprocessing
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from tqdm import tqdm
 
-from platform_abm.common import data
 from platform_abm.common.errors import InputError
 from platform_abm.common.learners import ExactLogistic, single_threaded_blas
-from platform_abm.common.results import save_figure, save_table
-from platform_abm.platform.collective.experiments import FEATURE_COLUMNS, SHIFT_BOUND, check_variant
+from platform_abm.platform.collective.figure_settings import FEATURE_COLUMNS, SHIFT_BOUND
 from platform_abm.platform.collective.solvers import LeaderProblem, stackelberg
 from platform_abm.platform.collective.strategies import FeatureShift, FreeEdit, Strategy
 from platform_abm.platform.collective.unrolled import (
@@ -58,14 +54,11 @@ from platform_abm.platform.collective.unrolled import (
     single_threaded_worker,
     solve_zero_sum_free_edit,
 )
-from platform_abm.platform.reproduce.summary import Headline, write_summary
+from platform_abm.platform.reproduce.runner import FigureRun, Progress, Reproduction, Request
+from platform_abm.platform.reproduce.summary import Headline
 from platform_abm.platform.user_utility import LossAlignment
 
 Array = np.ndarray
-Progress = Callable[[int], None] | None
-
-#: Figure-specific options of :func:`run` that the command line passes.
-OPTIONS = frozenset({"features", "setting"})
 
 ALPHAS = tuple(float(v) for v in np.linspace(0.01, 0.99, 10))
 QUICK_ALPHAS = (0.01, 0.99)
@@ -76,7 +69,7 @@ SETTINGS = ("saved", "published")
 STRATEGIES = ("shift", "free-edit")
 
 #: Edited column of the notebook variant, in the 10-column matrix (credit column 0 dropped).
-NOTEBOOK_COLUMNS = {"age": 1, "#dependents": 9}
+NOTEBOOK_COLUMNS = FEATURE_COLUMNS["notebook"]
 #: Adam of the notebook: learning rate and number of steps.
 ADAM_LR = 0.01
 ADAM_ITERATIONS = 250
@@ -91,8 +84,6 @@ PUBLISHED = {
     "age": (0.7140, 0.6899, 0.6873, 0.6863, 0.6858, 0.6855, 0.6853, 0.6852, 0.6852, 0.6851),
     "#dependents": (0.6982, 0.6865, 0.6849, 0.6848, 0.6846, 0.6844, 0.6844, 0.6844, 0.6844, 0.6843),
 }
-#: Spread over runs of the published curves at α = 0.01 (the authors' archive).
-PUBLISHED_STD_001 = {"age": 0.0028, "#dependents": 0.0052}
 #: The authors' code as published (saved learner step): the archive's ``with_align`` curves.
 ARCHIVE_SAVED = {
     "age": (0.8737, 0.6849, 0.6693, 0.6659, 0.6637, 0.6615, 0.6602, 0.6599, 0.6595, 0.6592),
@@ -343,7 +334,7 @@ def paper_utilities(
 def check_strategy(strategy: str) -> None:
     """Raise InputError for an unknown paper-variant strategy."""
     if strategy not in STRATEGIES:
-        raise InputError("strategy", strategy, f"one of {list(STRATEGIES)}")
+        raise InputError("--strategy", strategy, f"one of {list(STRATEGIES)}")
 
 
 def check_features(features: Sequence[str] | None) -> tuple[str, ...]:
@@ -354,54 +345,6 @@ def check_features(features: Sequence[str] | None) -> tuple[str, ...]:
         if name not in FEATURES:
             raise InputError("--feature", name, f"one of {list(FEATURES)}")
     return tuple(dict.fromkeys(features))
-
-
-def fig3_utilities(
-    X: Array,
-    y: Array,
-    variant: str = "notebook",
-    alphas: Sequence[float] = ALPHAS,
-    seeds: Sequence[int] = tuple(range(RUNS)),
-    feature: str = "age",
-    setting: str | None = None,
-    strategy: str | None = None,
-    workers: int = 1,
-    progress: Progress = None,
-) -> Fig3Result:
-    """Participants' utility against the collective size (figure 3), for one feature.
-
-    Args:
-        X: The 11-column credit matrix (bias last).
-        y: Labels.
-        variant: ``notebook`` (:func:`notebook_utilities`) or ``paper``
-            (:func:`paper_utilities`).
-        alphas: Collective sizes.
-        seeds: Runs (notebook: permutation seed 42 + run) or member-draw seeds (paper).
-        feature: 'age' or '#dependents'.
-        setting: Notebook learner, ``saved`` (default) or ``published``; not for paper.
-        strategy: Paper strategy, ``shift`` (default) or ``free-edit``; not for notebook.
-        workers: Processes of the notebook variant.
-        progress: Called with the number of problems just finished.
-
-    Returns:
-        The curves of this feature.
-
-    Raises:
-        InputError: For an unknown variant, feature, setting or strategy, or an
-            option the variant does not take.
-    """
-    check_variant(variant)
-    check_features([feature])
-    if variant == "notebook":
-        if strategy is not None:
-            raise InputError("strategy", strategy, "only with the paper variant")
-        curves = notebook_utilities(
-            X, y, [feature], setting or "saved", alphas, seeds, workers=workers, progress=progress
-        )
-        return curves[feature]
-    if setting is not None:
-        raise InputError("--setting", setting, "only with --variant notebook")
-    return paper_utilities(X, y, feature, alphas, seeds, strategy or "shift", progress)
 
 
 def column_name(variant: str, feature: str, names: Sequence[str]) -> str:
@@ -420,13 +363,10 @@ def _grid_index(alpha: float) -> int | None:
 
 
 def tables(
-    results: dict[str, Fig3Result],
-    variant: str,
-    setting: str | None,
-    alphas: Sequence[float],
-    names: Sequence[str],
+    results: dict[str, Fig3Result], settings: Settings, names: Sequence[str]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The curves (one row per feature and α) and the runs behind them (one row per run)."""
+    variant, setting, alphas = settings.variant, settings.setting, settings.alphas
     rows, runs = [], []
     for feature, res in results.items():
         for a, alpha in enumerate(alphas):
@@ -508,13 +448,9 @@ def figure(curves: pd.DataFrame, variant: str, setting: str | None) -> Figure:
     return fig
 
 
-def headlines(
-    results: dict[str, Fig3Result],
-    variant: str,
-    setting: str | None,
-    alphas: Sequence[float],
-) -> list[Headline]:
+def headlines(results: dict[str, Fig3Result], settings: Settings) -> list[Headline]:
     """The end points of every curve, its non-members' loss and the baseline."""
+    variant, setting, alphas = settings.variant, settings.setting, settings.alphas
     out: list[Headline] = []
     for feature, res in results.items():
         for a, alpha in enumerate(alphas):
@@ -620,155 +556,185 @@ def headlines(
     return out
 
 
+@dataclass(frozen=True)
+class Settings:
+    """The resolved options of one reproduction of figure 3.
+
+    Attributes:
+        variant: ``paper`` or ``notebook``.
+        alphas: Collective sizes.
+        runs: Runs per collective size.
+        features: The curves.
+        setting: Notebook learner setting (None for the paper variant).
+        strategy: Paper strategy (None for the notebook variant).
+        workers: Processes of the notebook variant (None for the paper variant).
+    """
+
+    variant: str
+    alphas: tuple[float, ...]
+    runs: int
+    features: tuple[str, ...]
+    setting: str | None
+    strategy: str | None
+    workers: int | None
+
+    @property
+    def tag(self) -> str:
+        """The files' tag: ``notebook_<setting>`` or ``paper_<strategy>``."""
+        if self.variant == "notebook":
+            return f"notebook_{self.setting}"
+        return f"paper_{self.strategy}"
+
+
 def resolve(
-    variant: str,
-    seeds: int | None,
-    quick: bool,
-    features: Sequence[str] | None,
-    setting: str | None,
-    strategy: str | None,
-) -> tuple[tuple[float, ...], int, tuple[str, ...], str | None, str | None]:
-    """Validate the options of :func:`run` before any computation."""
-    check_variant(variant)
-    names = check_features(features)
-    if variant == "notebook":
-        if strategy is not None:
-            raise InputError("strategy", strategy, "only with the paper variant")
-        setting = "saved" if setting is None else setting
-        check_setting(setting)
-    else:
-        if setting is not None:
-            raise InputError("--setting", setting, "only with --variant notebook")
-        strategy = "shift" if strategy is None else strategy
-        check_strategy(strategy)
-    if seeds is not None and (not isinstance(seeds, int) or seeds < 1):
-        raise InputError("--seeds", seeds, "a whole number ≥ 1")
-    runs = seeds if seeds is not None else (QUICK_RUNS if quick else RUNS)
-    return (QUICK_ALPHAS if quick else ALPHAS), runs, names, setting, strategy
-
-
-def run(
-    out_dir: str | Path,
-    *,
-    variant: str = "paper",
-    seeds: int | None = None,
-    quick: bool = False,
-    data_path: str | None = None,
-    progress: bool = True,
+    request: Request,
     features: Sequence[str] | None = None,
     setting: str | None = None,
     strategy: str | None = None,
     workers: int | None = None,
-) -> dict[str, Any]:
-    """Reproduce figure 3 on the real credit data and write its figure, tables and summary.
+) -> Settings:
+    """Check the options of :func:`reproduce` and fill in the defaults, before any computation.
 
-    Writes ``fig3_<tag>.png``, ``fig3_<tag>.csv`` (the curves, with the
-    published and the authors' saved-code values beside), ``fig3_<tag>_runs.csv``
-    (every run) and ``summary.json``; ``<tag>`` is ``notebook_<setting>`` or
+    Raises:
+        InputError: For an unknown feature, setting or strategy, an option the
+            variant does not take, fewer than one run or one worker.
+    """
+    names = check_features(features)
+    if request.variant == "notebook":
+        if strategy is not None:
+            raise InputError("--strategy", strategy, "only with --variant paper")
+        setting = "saved" if setting is None else setting
+        check_setting(setting)
+        if workers is None:
+            workers = default_workers()
+        elif isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+            raise InputError("--workers", workers, "a whole number ≥ 1")
+    else:
+        if setting is not None:
+            raise InputError("--setting", setting, "only with --variant notebook")
+        if workers is not None:
+            raise InputError(
+                "--workers",
+                workers,
+                "only with --variant notebook (the paper variant runs in one process)",
+            )
+        strategy = "shift" if strategy is None else strategy
+        check_strategy(strategy)
+    runs = request.count(RUNS, QUICK_RUNS)
+    alphas = QUICK_ALPHAS if request.quick else ALPHAS
+    return Settings(request.variant, alphas, runs, names, setting, strategy, workers)
+
+
+def reproduce(
+    request: Request,
+    *,
+    features: Sequence[str] | None = None,
+    setting: str | None = None,
+    strategy: str | None = None,
+    workers: int | None = None,
+) -> Reproduction:
+    """Figure 3: the members' utility per curve, collective size and run.
+
+    Files: ``fig3_<tag>.png``, ``fig3_<tag>.csv`` (the curves, with the
+    published and the authors' saved-code values beside) and
+    ``fig3_<tag>_runs.csv`` (every run); ``<tag>`` is ``notebook_<setting>`` or
     ``paper_<strategy>``.
 
     Args:
-        out_dir: Output folder (created if needed).
-        variant: ``paper`` or ``notebook``.
-        seeds: Runs per collective size (default 10; quick 2).
-        quick: α ∈ {0.01, 0.99} only (and 2 runs unless ``seeds`` says otherwise).
-        data_path: An explicit copy of the Kaggle credit file.
-        progress: Whether to show a progress bar.
+        request: The common options; ``seeds`` is the number of runs per
+            collective size (default 10; quick 2), ``quick`` computes
+            α ∈ {0.01, 0.99} only.
         features: Curves to compute ('age', '#dependents'; default both).
         setting: Notebook learner: ``saved`` (default) or ``published``.
-        strategy: Paper strategy: ``shift`` (default) or ``free-edit`` (Python only).
+        strategy: Paper strategy: ``shift`` (default) or ``free-edit``.
         workers: Processes of the notebook variant (default: one per core, at most 2).
             They are started with ``spawn``: a calling script needs the
             ``if __name__ == "__main__":`` guard of :mod:`multiprocessing`.
 
     Returns:
-        The summary as written.
+        The files' contents, headlines and settings.
     """
-    alphas, runs, names, setting, strategy = resolve(
-        variant, seeds, quick, features, setting, strategy
-    )
-    population = data.load_credit(data_path, seed=0)
-    workers = default_workers() if workers is None else max(1, int(workers))
-    start = time.perf_counter()
+    settings = resolve(request, features, setting, strategy, workers)
+    population = request.credit()
+    seeds = tuple(range(settings.runs))
     results: dict[str, Fig3Result] = {}
-    total = len(names) * len(alphas) * runs
-    with tqdm(total=total, desc=f"fig3 {variant}", unit="problem", disable=not progress) as bar:
-        if variant == "notebook":
-            assert setting is not None
+    total = len(settings.features) * len(settings.alphas) * settings.runs
+    with request.progress_bar(total, "problem") as bar:
+        if settings.variant == "notebook":
+            assert settings.setting is not None and settings.workers is not None
             results = notebook_utilities(
                 population.X,
                 population.y,
-                names,
-                setting,
-                alphas,
-                tuple(range(runs)),
-                workers=workers,
+                settings.features,
+                settings.setting,
+                settings.alphas,
+                seeds,
+                workers=settings.workers,
                 progress=bar.update,
             )
         else:
-            assert strategy is not None
-            for feature in names:
+            assert settings.strategy is not None
+            for feature in settings.features:
                 results[feature] = paper_utilities(
                     population.X,
                     population.y,
                     feature,
-                    alphas,
-                    tuple(range(runs)),
-                    strategy,
+                    settings.alphas,
+                    seeds,
+                    settings.strategy,
                     progress=bar.update,
                 )
-    seconds = time.perf_counter() - start
-    curves, per_run = tables(results, variant, setting, alphas, population.feature_names)
-    picture = figure(curves, variant, setting)
-    lines = headlines(results, variant, setting, alphas)
-    tag = f"notebook_{setting}" if variant == "notebook" else f"paper_{strategy}"
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    save_table(curves, out_dir / f"fig3_{tag}.csv")
-    save_table(per_run, out_dir / f"fig3_{tag}_runs.csv")
-    save_figure(picture, out_dir / f"fig3_{tag}.png")
-    settings: dict[str, Any] = {
-        "alphas": list(alphas),
-        "runs": runs,
-        "quick": quick,
+    curves, per_run = tables(results, settings, population.feature_names)
+    tag = f"fig3_{settings.tag}"
+    return Reproduction(
+        tables={tag: curves, f"{tag}_runs": per_run},
+        figures={tag: figure(curves, settings.variant, settings.setting)},
+        headlines=headlines(results, settings),
+        settings=_summary_settings(settings, results, population.feature_names),
+    )
+
+
+def _summary_settings(
+    settings: Settings, results: dict[str, Fig3Result], names: Sequence[str]
+) -> dict[str, Any]:
+    """The settings ``summary.json`` records: the grid, the columns, learner and optimiser."""
+    variant = settings.variant
+    out: dict[str, Any] = {
+        "alphas": list(settings.alphas),
+        "runs": settings.runs,
         "features": {
-            f: {
-                "column": results[f].column,
-                "name": column_name(variant, f, population.feature_names),
-            }
-            for f in names
+            f: {"column": results[f].column, "name": column_name(variant, f, names)}
+            for f in settings.features
         },
         "utility": "zero-sum: the members' mean logistic loss at the learned model",
-        "wall_time_s": seconds,
     }
     if variant == "notebook":
-        settings.update(
-            {
-                "setting": setting,
-                "learner": f"{UNROLLED_STEPS} unrolled GD steps from θ = 0, step "
-                + (
-                    "max(1e-3, 1/(i+1)) (the code as published)"
-                    if setting == "saved"
-                    else f"{RECONSTRUCTED_STEP} constant: a one-parameter reconstruction "
-                    "fitted to the published baseline alone"
-                ),
-                "matrix": "10 columns: the credit matrix without column 0",
-                "members": "first int(α·n) users of a permutation seeded 42 + run",
-                "strategy": "free edit of every member's own entry of the column",
-                "optimiser": f"Adam, lr {ADAM_LR}, {ADAM_ITERATIONS} steps",
-                "dtype": "float32",
-                "batch": BATCH,
-                "workers": workers,
-            }
+        step = (
+            "max(1e-3, 1/(i+1)) (the code as published)"
+            if settings.setting == "saved"
+            else f"{RECONSTRUCTED_STEP} constant: a one-parameter reconstruction "
+            "fitted to the published baseline alone"
         )
-    else:
-        settings.update(
-            {
-                "learner": "exact logistic regression (λ = 1/n) on α·D_h + (1−α)·D0",
-                "members": "round(α·n) users drawn with seed s",
-                "strategy": strategy,
-                "bound": SHIFT_BOUND,
-                "optimiser": "L-BFGS-B with implicit-function gradients",
-            }
-        )
-    return write_summary(out_dir, "fig3", variant, lines, settings)
+        return out | {
+            "setting": settings.setting,
+            "learner": f"{UNROLLED_STEPS} unrolled GD steps from θ = 0, step {step}",
+            "matrix": "10 columns: the credit matrix without column 0",
+            "members": "first int(α·n) users of a permutation seeded 42 + run",
+            "strategy": "free edit of every member's own entry of the column",
+            "optimiser": f"Adam, lr {ADAM_LR}, {ADAM_ITERATIONS} steps",
+            "dtype": "float32",
+            "batch": BATCH,
+            "workers": settings.workers,
+        }
+    return out | {
+        "learner": "exact logistic regression (λ = 1/n) on α·D_h + (1−α)·D0",
+        "members": "round(α·n) users drawn with seed s",
+        "strategy": settings.strategy,
+        "bound": SHIFT_BOUND,
+        "optimiser": "L-BFGS-B with implicit-function gradients",
+    }
+
+
+run = FigureRun("fig3", reproduce)
+#: The options of ``platform-abm reproduce fig3`` beyond the common ones.
+OPTIONS = run.options

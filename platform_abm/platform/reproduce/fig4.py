@@ -16,24 +16,21 @@ for the sizes 0.3 / 0.5 / 0.8 (η = 0.559 / 0.3400 / 0.2159), are evaluated on
   approximation.
 * ``paper``: the exact learner on the 11-column matrix, the ten features
   shifted, θ_target drawn, Proposition 6's Ψ and its analogue for members that
-  replace their own rows (:func:`_pool_psi`).
+  replace their own rows
+  (:func:`~platform_abm.platform.collective.metrics.replacement_psi`).
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from scipy.special import expit
-from tqdm import tqdm
 
-from platform_abm.common import data
 from platform_abm.common.errors import InputError, SimulationError
 from platform_abm.common.learners import (
     ExactLogistic,
@@ -42,20 +39,15 @@ from platform_abm.common.learners import (
     single_threaded_blas,
     weighted_gram,
 )
-from platform_abm.common.results import save_figure, save_table
 from platform_abm.platform.collective import metrics as M
-from platform_abm.platform.collective.experiments import check_variant, zero_crossing
 from platform_abm.platform.collective.implicit import solve_hessian
 from platform_abm.platform.collective.solvers import LeaderProblem
 from platform_abm.platform.collective.strategies import FeatureShift
-from platform_abm.platform.reproduce.summary import Headline, write_summary
+from platform_abm.platform.reproduce.runner import FigureRun, Progress, Reproduction, Request
+from platform_abm.platform.reproduce.summary import Headline
 from platform_abm.platform.user_utility import TargetModel
 
 Array = np.ndarray
-Progress = Callable[[int], None] | None
-
-#: Options of ``platform-abm reproduce fig4`` beyond the common ones.
-OPTIONS = frozenset({"search_eta", "redraw_target"})
 
 ALPHAS = tuple(float(v) for v in np.linspace(0.1, 0.99, 20))
 #: (η, design size) of the three published strategies.
@@ -232,33 +224,6 @@ def notebook_psi(theta: Array, theta_target: Array, X: Array, y: Array, rows: Ar
     return float(g_u @ solve_hessian(H, g_l))
 
 
-def _pool_psi(
-    learner: Learner,
-    theta: Array,
-    X: Array,
-    y: Array,
-    weights: Array,
-    rows: Array,
-    X_base_rows: Array,
-    utility: TargetModel,
-) -> float:
-    """Ψ for a collective that *replaces* its members' own points.
-
-    When members are drawn from a pool (here the label-1 users) and report in
-    place of their base points, a larger collective moves the data by
-    E_h∇θℓ(reported) − E_h∇θℓ(base) rather than by E_h∇θℓ − E_0∇θℓ; this is
-    ⟨E_h∇θu, E_h∇θℓ(x') − E_h∇θℓ(x)⟩_{H⁻¹} (same sign convention as Ψ).
-    """
-    yr = y[rows]
-    diff = np.mean(
-        learner.sample_gradient(theta, X[rows], yr)
-        - learner.sample_gradient(theta, X_base_rows, yr),
-        axis=0,
-    )
-    grad_u = np.mean(utility.grad_theta(theta, X[rows], yr, X_base_rows), axis=0)
-    return M.h_inner(learner.hessian(theta, X, y, weights), grad_u, diff)
-
-
 @dataclass
 class Fig4Point:
     """The platform's response to one strategy and member draw, and its metrics."""
@@ -289,7 +254,7 @@ def evaluate(
 
     Returns:
         θ, U = −||θ − θ_target||², the notebook's Ψ, Proposition 6's Ψ and the
-        pool Ψ of :func:`_pool_psi`.
+        pool Ψ of :func:`~platform_abm.platform.collective.metrics.replacement_psi`.
     """
     utility = TargetModel(theta_target)
     problem = LeaderProblem(setup.learner, setup.strategy, utility, setup.X, setup.y, rows)
@@ -304,7 +269,7 @@ def evaluate(
         utility=-float(np.sum((theta - theta_target) ** 2)),
         psi_notebook=notebook_psi(theta, theta_target, Xs, ys, rows),
         psi=M.mixture_psi(setup.learner, theta, Xs, ys, w, rows, utility, base),
-        psi_pool=_pool_psi(setup.learner, theta, Xs, ys, w, rows, base, utility),
+        psi_pool=M.replacement_psi(setup.learner, theta, Xs, ys, w, rows, utility, base),
     )
 
 
@@ -341,14 +306,13 @@ def fig4_curves(
         alphas: Collective sizes (share of the label-1 users).
         trials: Number of member draws.
         strategies: (η, design size) pairs.
-        progress: Called with the number of finished fits.
+        progress: Called with 1 after every fit.
 
     Returns:
         One curve per strategy.
     """
     pool = setup.label_one
     curves = []
-    done = 0
     with single_threaded_blas():
         for eta, design in strategies:
             shape = (len(alphas), trials)
@@ -361,9 +325,8 @@ def fig4_curves(
                     warm = point.theta
                     for key, array in values.items():
                         array[a, t] = getattr(point, key)
-                    done += 1
                     if progress is not None:
-                        progress(done)
+                        progress(1)
             curves.append(Fig4Curve(eta, design, np.asarray(alphas, float), **values))
     return curves
 
@@ -391,13 +354,13 @@ def find_eta(
         eta: Starting η.
         iterations: Number of steps.
         seed: Seed of the member draws.
-        progress: Called with the number of finished steps.
+        progress: Called with 1 after every step.
 
     Returns:
         The final η and the trajectory (η after each step).
     """
     rng = np.random.default_rng(seed)
-    learner = SklearnLearner(estimator=_notebook_estimator(), warm_start=True)
+    learner = SklearnLearner(estimator=_notebook_estimator(), use_warm_start=True)
     searching = Fig4Setup(setup.X, setup.y, setup.columns, learner, warm_start=True)
     pool = setup.label_one
     path = np.empty(iterations)
@@ -411,7 +374,7 @@ def find_eta(
                 raise SimulationError("the η search diverged")
             path[i] = eta
             if progress is not None:
-                progress(i + 1)
+                progress(1)
     return float(eta), path
 
 
@@ -436,14 +399,13 @@ def ablation(
         trials: Number of member draws.
         strategies: (η, design size) pairs.
         seed: Seed of the θ_target draws.
-        progress: Called with the number of finished fits.
+        progress: Called with the number of fits just finished.
 
     Returns:
         One row per (ablation, strategy): mean and std of U(0.99) over the
         trials, and the authors' code's value.
     """
     rows = []
-    done = 0
     for label, shift_all, outlier_filter in ABLATIONS:
         setup = notebook_setup(X, y, shift_all, outlier_filter)
         theta_target = draw_target(setup, seed)
@@ -460,9 +422,8 @@ def ablation(
                     "authors_code": ABLATION_AUTHORS[label][k],
                 }
             )
-            done += trials
             if progress is not None:
-                progress(done)
+                progress(trials)
     return pd.DataFrame(rows)
 
 
@@ -545,7 +506,9 @@ def sign_change(alphas: Array, values: Array) -> float:
     """
     values = np.asarray(values, dtype=float)
     found = [
-        v for v in (zero_crossing(alphas, values), zero_crossing(alphas, -values)) if np.isfinite(v)
+        v
+        for v in (M.zero_crossing(alphas, values), M.zero_crossing(alphas, -values))
+        if np.isfinite(v)
     ]
     return min(found) if found else float("nan")
 
@@ -682,123 +645,107 @@ def headlines(
     return out
 
 
-def _check_options(variant: str, search: bool, redraw: bool) -> None:
-    check_variant(variant)
-    if variant == "paper" and redraw:
+def _check_options(request: Request, search: bool, redraw: bool) -> None:
+    if request.variant == "paper" and redraw:
         raise InputError(
             "--redraw-target",
             True,
             "only with --variant notebook (the paper variant always draws θ_target)",
         )
-    if variant == "paper" and search:
+    if request.variant == "paper" and search:
         raise InputError(
             "--search-eta", True, "only with --variant notebook (the search uses the notebook's Ψ)"
         )
 
 
-def run(
-    out_dir: str | Path,
-    *,
-    variant: str = "paper",
-    seeds: int | None = None,
-    quick: bool = False,
-    data_path: str | None = None,
-    progress: bool = True,
-    search_eta: bool = False,
-    redraw_target: bool = False,
-) -> dict[str, Any]:
-    """Reproduce figure 4 on the real credit data and write its figure, tables and summary.
+def _search(
+    setup: Fig4Setup, theta_target: Array, iterations: int, progress: Progress
+) -> tuple[tuple[tuple[float, float], ...], pd.DataFrame]:
+    """The three strategies with η found by :func:`find_eta`, and every search step's η."""
+    found, paths = [], []
+    for _, design in STRATEGIES:
+        eta, path = find_eta(setup, theta_target, design, iterations=iterations, progress=progress)
+        found.append(eta)
+        paths.append(path)
+    strategies = tuple(zip(found, (d for _, d in STRATEGIES), strict=True))
+    table = (
+        pd.DataFrame({f"eta_design_{d:g}": p for (_, d), p in zip(STRATEGIES, paths, strict=True)})
+        .rename_axis("iteration")
+        .reset_index()
+    )
+    return strategies, table
 
-    Writes ``fig4.png``, ``fig4.csv`` (one row per strategy and α),
-    ``fig4_ablation.csv`` (notebook variant), ``fig4_search.csv`` (with
-    ``search_eta``) and ``summary.json``.
+
+def reproduce(
+    request: Request, *, search_eta: bool = False, redraw_target: bool = False
+) -> Reproduction:
+    """Figure 4: U and the three Ψ per strategy and α (notebook: and the ablation).
+
+    Files: ``fig4.png``, ``fig4.csv`` (one row per strategy and α),
+    ``fig4_ablation.csv`` (notebook variant) and ``fig4_search.csv`` (with
+    ``search_eta``).
 
     Args:
-        out_dir: Output folder.
-        variant: ``notebook`` or ``paper``.
-        seeds: Number of trials (default 10, as published; 3 with ``quick``).
-        quick: Three trials, and 100 search steps instead of 1000.
-        data_path: An explicit copy of the Kaggle credit file.
-        progress: Show a progress bar.
+        request: The common options; ``seeds`` is the number of trials (default
+            10, as published; 3 with ``quick``), ``quick`` also runs 100 search
+            steps instead of 1000.
         search_eta: Find the three strategies' η by the notebook's stochastic
             approximation (notebook variant) instead of using the published ones.
         redraw_target: Draw θ_target afresh (seed 0) instead of the notebook's
             printed one (notebook variant).
 
     Returns:
-        The summary as written.
+        The files' contents, headlines and settings.
     """
-    _check_options(variant, search_eta, redraw_target)
-    trials = seeds if seeds is not None else (QUICK_TRIALS if quick else TRIALS)
-    iterations = QUICK_SEARCH_ITERATIONS if quick else SEARCH_ITERATIONS
-    started = time.perf_counter()
-    pop = data.load_credit(data_path, seed=DATA_SEED)
-    notebook = variant == "notebook"
+    _check_options(request, search_eta, redraw_target)
+    trials = request.count(TRIALS, QUICK_TRIALS)
+    iterations = QUICK_SEARCH_ITERATIONS if request.quick else SEARCH_ITERATIONS
+    pop = request.credit(seed=DATA_SEED)
+    notebook = request.variant == "notebook"
     setup = notebook_setup(pop.X, pop.y) if notebook else paper_setup(pop.X, pop.y)
     n_fits = len(STRATEGIES) * len(ALPHAS) * trials
     if notebook:
         n_fits += len(ABLATIONS) * len(STRATEGIES) * trials
     if search_eta:
         n_fits += len(STRATEGIES) * iterations
-    bar = tqdm(total=n_fits, desc="fig4", unit="fit", disable=not progress, leave=False)
-    offset = 0
-
-    def tick(done: int) -> None:
-        bar.update(offset + done - bar.n)
-
     if notebook and not redraw_target:
         theta_target = np.array(PRINTED_TARGET)
     else:
         theta_target = draw_target(setup, DATA_SEED)
-    strategies = STRATEGIES
-    search_table = None
-    if search_eta:
-        found, paths = [], []
-        for _, design in STRATEGIES:
-            eta, path = find_eta(setup, theta_target, design, iterations=iterations, progress=tick)
-            offset += iterations
-            found.append(eta)
-            paths.append(path)
-        strategies = tuple(zip(found, (d for _, d in STRATEGIES), strict=True))
-        search_table = (
-            pd.DataFrame(
-                {f"eta_design_{d:g}": p for (_, d), p in zip(STRATEGIES, paths, strict=True)}
-            )
-            .rename_axis("iteration")
-            .reset_index()
-        )
-    curves = fig4_curves(setup, theta_target, ALPHAS, trials, strategies, progress=tick)
-    offset += len(STRATEGIES) * len(ALPHAS) * trials
-    ablation_table = ablation(pop.X, pop.y, trials, progress=tick) if notebook else None
-    bar.close()
-    elapsed = time.perf_counter() - started
-    table = curve_table(curves, variant)
-    lines = headlines(curves, variant, redraw_target, ablation_table, search_eta)
-    settings = {
-        "trials": trials,
-        "alphas": list(ALPHAS),
-        "strategies": [{"eta": eta, "design": d} for eta, d in strategies],
-        "rows": len(setup.y),
-        "label_one_rows": len(setup.label_one),
-        "shifted_columns": list(setup.columns),
-        "learner": (
-            "scikit-learn LogisticRegression(C=1, fit_intercept=False, lbfgs, tol=1e-6, "
-            "max_iter=1000)"
-            if notebook
-            else "exact Newton logistic regression (λ = 1/n)"
-        ),
-        "theta_target": "drawn (seed 0)" if (redraw_target or not notebook) else "printed",
-        "theta_target_value": list(map(float, theta_target)),
-        "member_draws": "trial t: numpy default_rng(t).choice(label-1 rows, round(α·n1))",
-        "search_iterations": iterations if search_eta else None,
-        "seconds": round(elapsed, 1),
-    }
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    save_table(table, out / "fig4.csv")
+    strategies, files = STRATEGIES, {}
+    with request.progress_bar(n_fits, "fit") as bar:
+        if search_eta:
+            strategies, files["fig4_search"] = _search(setup, theta_target, iterations, bar.update)
+        curves = fig4_curves(setup, theta_target, ALPHAS, trials, strategies, progress=bar.update)
+        ablation_table = ablation(pop.X, pop.y, trials, progress=bar.update) if notebook else None
+    table = curve_table(curves, request.variant)
     if ablation_table is not None:
-        save_table(ablation_table, out / "fig4_ablation.csv")
-    if search_table is not None:
-        save_table(search_table, out / "fig4_search.csv")
-    save_figure(figure(table, variant), out / "fig4.png")
-    return write_summary(out, "fig4", variant, lines, settings)
+        files["fig4_ablation"] = ablation_table
+    return Reproduction(
+        tables={"fig4": table, **files},
+        figures={"fig4": figure(table, request.variant)},
+        headlines=headlines(curves, request.variant, redraw_target, ablation_table, search_eta),
+        settings={
+            "trials": trials,
+            "alphas": list(ALPHAS),
+            "strategies": [{"eta": eta, "design": d} for eta, d in strategies],
+            "rows": len(setup.y),
+            "label_one_rows": len(setup.label_one),
+            "shifted_columns": list(setup.columns),
+            "learner": (
+                "scikit-learn LogisticRegression(C=1, fit_intercept=False, lbfgs, tol=1e-6, "
+                "max_iter=1000)"
+                if notebook
+                else "exact Newton logistic regression (λ = 1/n)"
+            ),
+            "theta_target": "drawn (seed 0)" if (redraw_target or not notebook) else "printed",
+            "theta_target_value": list(map(float, theta_target)),
+            "member_draws": "trial t: numpy default_rng(t).choice(label-1 rows, round(α·n1))",
+            "search_iterations": iterations if search_eta else None,
+        },
+    )
+
+
+run = FigureRun("fig4", reproduce)
+#: The options of ``platform-abm reproduce fig4`` beyond the common ones.
+OPTIONS = run.options

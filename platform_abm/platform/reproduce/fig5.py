@@ -19,24 +19,16 @@ column: the intercept is the model's own), labelled with their names. See
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from tqdm import tqdm
 
 from platform_abm.common import data
-from platform_abm.common.errors import InputError
 from platform_abm.common.learners import single_threaded_blas
-from platform_abm.common.results import save_figure, save_table
-from platform_abm.platform.reproduce import VARIANTS
-from platform_abm.platform.reproduce.summary import Headline, write_summary
+from platform_abm.platform.reproduce.runner import FigureRun, Progress, Reproduction, Request
+from platform_abm.platform.reproduce.summary import Headline
 
 Array = np.ndarray
-
-OPTIONS: frozenset[str] = frozenset()
 
 SEED = 1111
 TEST_SIZE = 0.2
@@ -72,21 +64,6 @@ AUTHORS_CODE_DROPS = {
 AUTHORS_CODE_REPEATS = 10
 
 
-def resolve(variant: str, seeds: int | None, quick: bool) -> int:
-    """Check the options and return the number of repeats.
-
-    Raises:
-        InputError: For an unknown variant or fewer than two repeats (the
-            tolerances need the spread over repeats).
-    """
-    if variant not in VARIANTS:
-        raise InputError("--variant", variant, f"one of {list(VARIANTS)}")
-    repeats = seeds if seeds is not None else (QUICK_REPEATS if quick else DEFAULT_REPEATS)
-    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 2:
-        raise InputError("--seeds", repeats, "a whole number ≥ 2 (the spread over repeats)")
-    return repeats
-
-
 def design(population: data.Population, variant: str) -> tuple[Array, tuple[str, ...]]:
     """The feature matrix of a variant and the true name of each of its columns.
 
@@ -99,7 +76,7 @@ def design(population: data.Population, variant: str) -> tuple[Array, tuple[str,
 
 
 def accuracy_drops(
-    X: Array, y: Array, repeats: int, seed: int = SEED, progress: Any = None
+    X: Array, y: Array, repeats: int, seed: int = SEED, progress: Progress = None
 ) -> Array:
     """Drop in test accuracy when each training column in turn is replaced by N(0, 1) noise.
 
@@ -109,7 +86,7 @@ def accuracy_drops(
         repeats: Number of repeats; repeat r splits with ``random_state = seed + r``
             and draws the noise of all d columns from ``default_rng(seed + r)``.
         seed: Base seed.
-        progress: A tqdm bar to advance by one per fit, or None.
+        progress: Called with 1 after every fit.
 
     Returns:
         Drops, shape (repeats, d): baseline test accuracy minus the accuracy of
@@ -124,7 +101,7 @@ def accuracy_drops(
     def test_accuracy(X_train: Array, y_train: Array, X_test: Array, y_test: Array) -> float:
         model = LogisticRegression(max_iter=1000).fit(X_train, y_train)
         if progress is not None:
-            progress.update(1)
+            progress(1)
         return float(model.score(X_test, y_test))
 
     for r in range(repeats):
@@ -235,62 +212,45 @@ def headlines(table: pd.DataFrame, variant: str) -> list[Headline]:
     return out
 
 
-def run(
-    out_dir: str | Path,
-    *,
-    variant: str = "paper",
-    seeds: int | None = None,
-    quick: bool = False,
-    data_path: str | None = None,
-    progress: bool = True,
-) -> dict[str, Any]:
-    """Reproduce figure 5 on the real credit data and write its figure, tables and summary.
+def reproduce(request: Request) -> Reproduction:
+    """Figure 5: every repeat's accuracy drops, one bar per feature.
 
-    Writes ``fig5_<variant>.png``, ``fig5_<variant>.csv`` (one row per feature)
-    and ``fig5_<variant>_repeats.csv`` (every repeat's drops), and ``summary.json``.
+    Files: ``fig5_<variant>.png``, ``fig5_<variant>.csv`` (one row per feature)
+    and ``fig5_<variant>_repeats.csv`` (every repeat's drops).
 
     Args:
-        out_dir: Output folder (created if needed).
-        variant: ``paper`` or ``notebook``.
-        seeds: Repeats (default 10, as the paper says; the authors' code ran 100;
-            quick: 3; at least 2).
-        quick: 3 repeats.
-        data_path: An explicit copy of the Kaggle credit file.
-        progress: Whether to show a progress bar.
+        request: The common options; ``seeds`` is the number of repeats (default
+            10, as the paper says; the authors' code ran 100; quick: 3; at least 2).
 
     Returns:
-        The summary as written.
+        The files' contents, headlines and settings.
     """
-    repeats = resolve(variant, seeds, quick)
-    population = data.load_credit(data_path)
+    variant = request.variant
+    repeats = request.count(
+        DEFAULT_REPEATS, QUICK_REPEATS, minimum=2, why="the spread over repeats"
+    )
+    population = request.credit()
     X, names = design(population, variant)
-    with (
-        tqdm(total=repeats * (X.shape[1] + 1), desc=f"fig5 {variant}", disable=not progress) as bar,
-        single_threaded_blas(),
-    ):
+    with request.progress_bar(repeats * (X.shape[1] + 1), "fit") as bar, single_threaded_blas():
         # one BLAS thread: on a shared 2-core machine these small fits run ~4× faster
-        drops = accuracy_drops(X, population.y, repeats, progress=bar)
+        drops = accuracy_drops(X, population.y, repeats, progress=bar.update)
     table = importance_table(drops, names, variant)
     per_repeat = pd.DataFrame(drops, columns=list(names))
     per_repeat.insert(0, "repeat", range(repeats))
-    picture = figure(table, variant)
-    lines = headlines(table, variant)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    save_table(table, out_dir / f"fig5_{variant}.csv")
-    save_table(per_repeat, out_dir / f"fig5_{variant}_repeats.csv")
-    save_figure(picture, out_dir / f"fig5_{variant}.png")
-    return write_summary(
-        out_dir,
-        "fig5",
-        variant,
-        lines,
-        {
+    return Reproduction(
+        tables={f"fig5_{variant}": table, f"fig5_{variant}_repeats": per_repeat},
+        figures={f"fig5_{variant}": figure(table, variant)},
+        headlines=headlines(table, variant),
+        settings={
             "repeats": repeats,
-            "quick": quick,
             "seed": SEED,
             "test_size": TEST_SIZE,
             "features": list(names),
             "learner": "scikit-learn LogisticRegression(max_iter=1000), with an intercept",
         },
     )
+
+
+run = FigureRun("fig5", reproduce)
+#: The options of ``platform-abm reproduce fig5`` beyond the common ones (none).
+OPTIONS = run.options

@@ -10,14 +10,13 @@ reference. The same entries are printed as a table at the end of the command.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from platform_abm.common.results import jsonable, write_atomic
+from platform_abm.common.results import save_json
 
 Reference = Literal["published", "authors_code"]
 
@@ -92,8 +91,7 @@ def write_summary(
         "settings": dict(settings or {}),
         "headlines": [h.record() for h in headlines],
     }
-    text = json.dumps(jsonable(summary), indent=2, allow_nan=False) + "\n"
-    write_atomic(Path(out_dir) / "summary.json", text.encode("utf-8"))
+    save_json(summary, Path(out_dir) / "summary.json")
     return summary
 
 

@@ -9,22 +9,24 @@ from the model (its metrics, regimes and summary), never computed here.
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import solara
 from mesa.visualization.utils import update_counter
 
-from platform_abm.curation.scenario import CurationScenario
 from platform_abm.viz.curation import figures
-from platform_abm.viz.curation.params import CurationControls, parse_controls
-from platform_abm.viz.session import ResetCard
-from platform_abm.viz.widgets import html_block, live_plot, number_text, status_badge
+from platform_abm.viz.curation.params import SIDEBAR
+from platform_abm.viz.widgets import (
+    html_block,
+    live_plot,
+    number_text,
+    plot_component,
+    status_badge,
+)
 
 if TYPE_CHECKING:
     from platform_abm.curation.model import CurationModel
-
-STATUS_COLOURS = {"running": "#1976d2", "completed": "#ef6c00", "converged": "#2e7d32"}
-"""Colour of each run status in the status line."""
+    from platform_abm.viz.curation.model import VizCurationModel
 
 
 def _regimes(model: CurationModel) -> str:
@@ -36,17 +38,13 @@ def _regimes(model: CurationModel) -> str:
 
 @solara.component
 def CurationStatus(model: CurationModel) -> None:
-    """Status (running / completed, converged), round, regimes and the current metrics."""
+    """Status (running / converged / round-limit), round, regimes and the current metrics."""
     update_counter.get()
     summary = model.summary()
     metrics = model.metrics
-    status = summary["status"]
-    badges = status_badge(status, STATUS_COLOURS[status])
-    if summary["converged"]:
-        badges += "&nbsp;" + status_badge("converged", STATUS_COLOURS["converged"])
     with solara.Card("Status", classes=["pabm-status"], margin=0):
         html_block(
-            f"{badges}&nbsp; round {model.steps} of {model.rounds}"
+            f"{status_badge(model.status)}&nbsp; round {model.steps} of {model.max_rounds}"
             f" · change (TV) {number_text(metrics['change'])}"
             f" · {html.escape(model.fidelity)}, {html.escape(model.order)}",
             "pabm-curation-round",
@@ -100,52 +98,29 @@ def HeatMap(model: CurationModel) -> None:
     live_plot(model, figures.HeatmapPlot, "pabm-heatmap", scale.value)
 
 
-@solara.component
-def DistanceChart(model: CurationModel) -> None:
-    """Mean distance to each curator's centre over the rounds."""
-    update_counter.get()
-    live_plot(model, figures.DistancePlot, "pabm-distance")
+DistanceChart = plot_component(
+    "DistanceChart",
+    figures.DistancePlot,
+    "pabm-distance",
+    "Mean distance to each curator's centre over the rounds.",
+)
+SatisfactionChart = plot_component(
+    "SatisfactionChart",
+    figures.SatisfactionPlot,
+    "pabm-satisfaction",
+    "Each curator's satisfaction over the rounds.",
+)
+MassEntropyChart = plot_component(
+    "MassEntropyChart",
+    figures.MassEntropyPlot,
+    "pabm-mass",
+    "Mass outside the discs and target sets (log scale) and the entropy over the rounds.",
+)
 
 
-@solara.component
-def SatisfactionChart(model: CurationModel) -> None:
-    """Each curator's satisfaction over the rounds."""
-    update_counter.get()
-    live_plot(model, figures.SatisfactionPlot, "pabm-satisfaction")
-
-
-@solara.component
-def MassEntropyChart(model: CurationModel) -> None:
-    """Mass outside the discs and target sets (log scale) and the entropy over the rounds."""
-    update_counter.get()
-    live_plot(model, figures.MassEntropyPlot, "pabm-mass")
-
-
-def controls_summary(controls: CurationControls) -> str:
-    """The control values as one line of text."""
-    return (
-        f"{controls.fidelity} · {controls.order} · K {controls.owner_pool} · "
-        f"owner τ {controls.owner_temperature:g} · M {controls.public_pool} · "
-        f"public τ {controls.public_temperature:g} · "
-        f"public centre x {controls.public_centre_x:g} · mix {controls.mix:g} · "
-        f"rounds {controls.rounds} · seed {controls.seed}"
-    )
-
-
-@solara.component
-def CurationParametersCard(
-    model: CurationModel, notice: str | None, pending: dict[str, Any], base: CurationScenario
-) -> None:
-    """Sidebar card: what Reset will apply, why the last Reset was refused, the model in use.
-
-    Args:
-        model: The model in use.
-        notice: Message of the last refused Reset (None: the last Reset worked).
-        pending: The sidebar controls' current values.
-        base: The page's base scenario.
-    """
-    in_use = f"{controls_summary(model.controls)} · regime {_regimes(model)}"
-    ResetCard(notice, lambda: controls_summary(parse_controls(base, pending)), in_use)
+def in_use_text(model: VizCurationModel) -> str:
+    """The model in use: the controls it was built with and the factions' regimes."""
+    return f"{SIDEBAR.describe(model.base, model.controls)} · regime {_regimes(model)}"
 
 
 COMPONENTS = (CurationStatus, HeatMap, DistanceChart, SatisfactionChart, MassEntropyChart)

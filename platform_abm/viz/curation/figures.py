@@ -1,8 +1,9 @@
 """The curation page's plots: the distribution p_t as a heat map and the metrics over the rounds.
 
-Each plot is a :class:`~platform_abm.viz.platform.figures.LivePlot`: created once per
-model, then updated from the model's state (its ``p`` and its DataCollector)
-every round. The heat map is drawn by the curation package's own
+Each plot is a :class:`~platform_abm.viz.plots.LivePlot`: created once per
+model, then updated from the model's state (its ``p``, its initial record and
+its DataCollector) every round; the curves start at the initial state
+(round 0). The heat map is drawn by the curation package's own
 :func:`~platform_abm.curation.figures.draw_heatmap`; nothing here computes a
 metric.
 """
@@ -16,7 +17,7 @@ from matplotlib.colors import LogNorm
 from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
 from platform_abm.curation.figures import draw_heatmap, grid_image
-from platform_abm.viz.platform.figures import LivePlot, plain_log_scale, series
+from platform_abm.viz.plots import LivePlot, SeriesPlot, plain_log_scale, series
 
 if TYPE_CHECKING:
     from platform_abm.curation.model import CurationModel
@@ -40,6 +41,19 @@ def curators(model: CurationModel) -> list[str]:
 def curator_discs(model: CurationModel) -> dict[str, DiscReward]:
     """Each curator's reward, whose disc (target set) the heat map outlines."""
     return {"owner": model.owner_reward} | {f.name: f.reward for f in model.factions}
+
+
+def history(model: CurationModel, name: str) -> np.ndarray:
+    """One metric from the initial state (round 0) through every round run.
+
+    Args:
+        model: The model.
+        name: The metric (a column of the model's results).
+
+    Returns:
+        The values, :attr:`~platform_abm.curation.model.CurationModel.initial_record`'s first.
+    """
+    return np.concatenate([[model.initial_record[name]], series(model, name)])
 
 
 def _positive(values: np.ndarray) -> np.ndarray:
@@ -94,7 +108,7 @@ class HeatmapPlot(LivePlot):
         )
 
 
-class CuratorCurves(LivePlot):
+class CuratorCurves(SeriesPlot):
     """One curve per curator of a per-curator metric (``<curator>_<metric>``) over the rounds.
 
     Args:
@@ -104,12 +118,13 @@ class CuratorCurves(LivePlot):
         ylabel: Label of the y axis.
     """
 
+    read = staticmethod(history)
+
     def __init__(self, model: CurationModel, metric: str, title: str, ylabel: str) -> None:
         super().__init__(model, title)
         self.note.set_visible(False)
         self.ax.set_xlabel("round")
         self.ax.set_ylabel(ylabel, fontsize=8)
-        self.lines = {}
         for index, name in enumerate(curators(model)):
             (self.lines[f"{name}_{metric}"],) = self.ax.plot(
                 [], [], color=f"C{index}", marker="o", markersize=2, label=name
@@ -118,11 +133,9 @@ class CuratorCurves(LivePlot):
 
     def update(self) -> None:
         """Plot every curator's value of every round so far (round 0: the initial state)."""
-        rounds = series(self.model, "round")
-        for key, line in self.lines.items():
-            line.set_data(rounds, series(self.model, key))
+        rounds = self._draw_series()
         self._rescale()
-        self.ax.set_xlim(-0.3, max(1.0, float(rounds.max(initial=0.0))) + 0.3)
+        self._fit_rounds(rounds, 0.0, 0.3)
 
 
 class DistancePlot(CuratorCurves):
@@ -144,8 +157,10 @@ class SatisfactionPlot(CuratorCurves):
         self.ax.set_ylim(-0.05, 1.05)
 
 
-class MassEntropyPlot(LivePlot):
+class MassEntropyPlot(SeriesPlot):
     """Mass outside each curator's disc and each faction's target set (log), and the entropy."""
+
+    read = staticmethod(history)
 
     def __init__(self, model: CurationModel) -> None:
         super().__init__(model, "Mass outside (log) and entropy")
@@ -158,7 +173,6 @@ class MassEntropyPlot(LivePlot):
         ax.autoscale(False)
         plain_log_scale(ax)
         ax.set_ylim(1e-3, 1.0)
-        self.lines = {}
         for index, name in enumerate(curators(model)):
             (self.lines[f"mass_outside_{name}"],) = ax.plot(
                 [], [], color=f"C{index}", label=f"outside disc ({name})"
@@ -177,17 +191,17 @@ class MassEntropyPlot(LivePlot):
 
     def update(self) -> None:
         """Plot the masses (zeros are not drawn) and the entropy of every round so far."""
-        rounds = series(self.model, "round")
+        rounds = self.read(self.model, "round")
         shown = []
         for key, line in self.lines.items():
-            values = _positive(series(self.model, key))
+            values = _positive(self.read(self.model, key))
             line.set_data(rounds, values)
             shown.append(values[np.isfinite(values)])
         masses = np.concatenate(shown) if shown else np.empty(0)
         low = float(masses.min()) if masses.size else 1e-3
         high = float(masses.max()) if masses.size else 1.0
         self.ax.set_ylim(low / 3, high * 3)
-        entropy = series(self.model, "entropy")
+        entropy = self.read(self.model, "entropy")
         self.entropy.set_data(rounds, entropy)
         self.entropy_ax.set_ylim(0.0, max(1e-9, float(entropy.max(initial=0.0))) * 1.08)
-        self.ax.set_xlim(-0.3, max(1.0, float(rounds.max(initial=0.0))) + 0.3)
+        self._fit_rounds(rounds, 0.0, 0.3)

@@ -11,17 +11,16 @@ from __future__ import annotations
 import solara
 
 from platform_abm.curation.scenario import CurationScenario
-from platform_abm.viz.curation.components import COMPONENTS, CurationParametersCard
+from platform_abm.viz.curation.components import COMPONENTS, in_use_text
 from platform_abm.viz.curation.model import VizCurationModel
-from platform_abm.viz.curation.params import user_params
 from platform_abm.viz.session import RejectingConstructor, SessionPage
 
 
 class CurationPageModel(VizCurationModel, metaclass=RejectingConstructor):
     """:class:`VizCurationModel` as the page builds it.
 
-    ``CurationPageModel(**controls)`` accepts reactive variables as values and
-    returns either a model or a
+    ``CurationPageModel(base, **controls)`` accepts reactive variables as values
+    and returns either a model or a
     :class:`~platform_abm.viz.session.RejectedParameters`; it never raises for bad input.
     """
 
@@ -37,12 +36,4 @@ def CurationPage(
         model_class: :class:`CurationPageModel` or a subclass; Reset builds the
             new model with the class of the current one.
     """
-    controls = solara.use_memo(lambda: user_params(scenario), dependencies=[scenario])
-    SessionPage(
-        model_class,
-        fixed={"base": scenario},
-        controls=controls,
-        components=COMPONENTS,
-        card=CurationParametersCard,
-        scenario_name=scenario.name,
-    )
+    SessionPage(model_class, scenario, COMPONENTS, in_use_text)

@@ -8,21 +8,22 @@ disjoint alignment), the mix fraction, the round limit and the seed. The public
 controls set the scenario's first faction; everything else comes from the
 base :class:`~platform_abm.curation.scenario.CurationScenario`.
 
-:func:`parse_controls` reads the controls' values (refusing text where a
-number is expected, naming the control); which numbers are allowed is decided
-by :class:`~platform_abm.curation.model.CurationModel` itself, whose
-:class:`~platform_abm.common.errors.InputError` :func:`relabel` renames after the
+:data:`SIDEBAR` reads the controls' values (refusing text where a number is
+expected, naming the control); which numbers are allowed is decided by
+:class:`~platform_abm.curation.model.CurationModel` itself, whose
+:class:`~platform_abm.common.errors.InputError` the sidebar renames after the
 control. This module is pure Python: it knows nothing about Solara.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from platform_abm.common.errors import InputError
 from platform_abm.curation.scenario import FIDELITIES, ORDERS, CurationScenario
-from platform_abm.viz.values import given_controls, parse_choice, parse_number, parse_seed
+from platform_abm.viz.sidebar import Sidebar
+from platform_abm.viz.values import choice_reader, number_reader, parse_seed
 
 POOL_MAX = 50
 """Largest pool size K or M offered by the sliders (more if the scenario uses more)."""
@@ -36,7 +37,7 @@ ROUNDS_MAX = 500
 
 @dataclass(frozen=True)
 class CurationControls:
-    """Values of the curation page's sidebar controls.
+    """Values of the curation page's sidebar controls, keyed by keyword.
 
     Attributes:
         fidelity: ``"grid"`` or ``"sampled"``.
@@ -47,7 +48,7 @@ class CurationControls:
         public_temperature: The public's temperature τ (first faction).
         public_centre_x: x of the public's disc centre (first faction).
         mix: Fraction of original data mixed into each round's output.
-        rounds: Round limit.
+        max_rounds: Round limit.
         seed: Seed of the model's generator.
     """
 
@@ -59,11 +60,11 @@ class CurationControls:
     public_temperature: float
     public_centre_x: float
     mix: float
-    rounds: int
+    max_rounds: int
     seed: int
 
 
-CONTROL_NAMES = {
+CONTROL_LABELS = {
     "fidelity": "fidelity",
     "order": "order",
     "owner_pool": "owner pool K",
@@ -72,7 +73,7 @@ CONTROL_NAMES = {
     "public_temperature": "public τ",
     "public_centre_x": "public centre x",
     "mix": "mix fraction",
-    "rounds": "round limit",
+    "max_rounds": "round limit",
     "seed": "seed",
 }
 """Name of each control in messages, keyed by its keyword, in display order."""
@@ -80,22 +81,22 @@ CONTROL_NAMES = {
 
 def control_label(key: str) -> str:
     """The sidebar label of a control (its name, capitalised)."""
-    name = CONTROL_NAMES[key]
+    name = CONTROL_LABELS[key]
     return name[:1].upper() + name[1:]
 
 
-_MODEL_FIELDS = {
+MODEL_FIELDS = {
     "fidelity": "fidelity",
     "order": "order",
     "owner_pool": "owner_pool",
     "owner_temperature": "owner_temperature",
-    "public_pool": "factions[0].pool",
-    "public_temperature": "factions[0].temperature",
-    "public_centre_x": "factions[0].centre",
+    "factions[0].pool": "public_pool",
+    "factions[0].temperature": "public_temperature",
+    "factions[0].centre": "public_centre_x",
     "mix": "mix",
-    "rounds": "rounds",
+    "max_rounds": "max_rounds",
 }
-"""The field named by the model's errors, for each control that sets one."""
+"""The control setting each field the model's errors name."""
 
 
 def initial_controls(scenario: CurationScenario) -> CurationControls:
@@ -117,46 +118,39 @@ def initial_controls(scenario: CurationScenario) -> CurationControls:
         public_temperature=public.temperature,
         public_centre_x=public.centre[0],
         mix=scenario.mix,
-        rounds=scenario.rounds,
+        max_rounds=scenario.rounds,
         seed=scenario.seed,
     )
 
 
-def parse_controls(scenario: CurationScenario, values: dict[str, Any]) -> CurationControls:
-    """Read the sidebar's values (any subset of :data:`CONTROL_NAMES`) over a scenario.
+_NUMBERS = {
+    "owner_pool": int,
+    "owner_temperature": float,
+    "public_pool": int,
+    "public_temperature": float,
+    "public_centre_x": float,
+    "mix": float,
+    "max_rounds": int,
+}
+"""The number controls and their kind."""
+
+
+def readers(scenario: CurationScenario) -> dict[str, Callable[[Any], Any]]:
+    """How each control's value is read (the same for every scenario).
 
     Args:
-        scenario: The base scenario, which gives every value not in ``values``
-            (or given as None).
-        values: Control values keyed by control keyword.
+        scenario: The base scenario.
 
     Returns:
-        The parsed controls.
-
-    Raises:
-        InputError: For an unknown control, a choice not offered, or a value of
-            the wrong kind (text as a number, a seed that is not a whole number).
+        The reader of each control, keyed by keyword.
     """
-    start = initial_controls(scenario)
-    given = given_controls(values, CONTROL_NAMES)
-
-    def number(key: str, kind: type) -> Any:
-        return parse_number(given.get(key, getattr(start, key)), CONTROL_NAMES[key], kind)
-
-    return CurationControls(
-        fidelity=parse_choice(
-            given.get("fidelity", start.fidelity), CONTROL_NAMES["fidelity"], FIDELITIES
-        ),
-        order=parse_choice(given.get("order", start.order), CONTROL_NAMES["order"], ORDERS),
-        owner_pool=number("owner_pool", int),
-        owner_temperature=number("owner_temperature", float),
-        public_pool=number("public_pool", int),
-        public_temperature=number("public_temperature", float),
-        public_centre_x=number("public_centre_x", float),
-        mix=number("mix", float),
-        rounds=number("rounds", int),
-        seed=parse_seed(given["seed"]) if "seed" in given else start.seed,
-    )
+    del scenario  # the choices and kinds do not depend on it
+    return {
+        "fidelity": choice_reader(CONTROL_LABELS["fidelity"], FIDELITIES),
+        "order": choice_reader(CONTROL_LABELS["order"], ORDERS),
+        **{key: number_reader(CONTROL_LABELS[key], kind) for key, kind in _NUMBERS.items()},
+        "seed": parse_seed,
+    }
 
 
 def model_kwargs(scenario: CurationScenario, controls: CurationControls) -> dict[str, Any]:
@@ -184,26 +178,10 @@ def model_kwargs(scenario: CurationScenario, controls: CurationControls) -> dict
         owner_temperature=controls.owner_temperature,
         factions=tuple(factions),
         mix=controls.mix,
-        rounds=controls.rounds,
+        max_rounds=controls.max_rounds,
         rng=controls.seed,
     )
     return kwargs
-
-
-def relabel(error: InputError) -> InputError:
-    """The model's error about a value a control sets, renamed after that control.
-
-    Args:
-        error: An error raised by the model.
-
-    Returns:
-        The same error naming the control, or ``error`` itself when no control
-        sets the field.
-    """
-    for key, field in _MODEL_FIELDS.items():
-        if error.field == field:
-            return InputError(CONTROL_NAMES[key], error.value, error.allowed)
-    return error
 
 
 def _slider(kind: str, label: str, value: float, low: float, high: float, step: float) -> dict:
@@ -219,18 +197,13 @@ def _slider(kind: str, label: str, value: float, low: float, high: float, step: 
 
 
 def user_params(scenario: CurationScenario) -> dict[str, dict[str, Any]]:
-    """The sidebar controls in Mesa's ``model_params`` format, initialised from a scenario.
+    """The curation page's controls (see :attr:`~platform_abm.viz.sidebar.Sidebar.user_params`).
 
-    Args:
-        scenario: The scenario the page starts with.
-
-    Returns:
-        One entry per control (``Select``, ``SliderInt``, ``SliderFloat``,
-        ``InputText``), keyed by the keyword of
-        :class:`~platform_abm.viz.curation.model.VizCurationModel` it sets.
+    The sliders' ranges are widened to cover the scenario's own values; with
+    several factions the public controls are labelled with the first one's name.
     """
     start = initial_controls(scenario)
-    labels = {key: control_label(key) for key in CONTROL_NAMES}
+    labels = {key: control_label(key) for key in CONTROL_LABELS}
     if len(scenario.factions) > 1:  # the public controls set the first faction only
         name = scenario.factions[0].name
         for key in ("public_pool", "public_temperature", "public_centre_x"):
@@ -243,7 +216,7 @@ def user_params(scenario: CurationScenario) -> dict[str, dict[str, Any]]:
         "public_temperature": ("SliderFloat", tau_low, tau_high, 0.05),
         "public_centre_x": ("SliderFloat", scenario.grid.low, scenario.grid.high, 0.25),
         "mix": ("SliderFloat", 0.0, 1.0, 0.01),
-        "rounds": ("SliderInt", 1, ROUNDS_MAX, 1),
+        "max_rounds": ("SliderInt", 1, ROUNDS_MAX, 1),
     }
     controls: dict[str, dict[str, Any]] = {
         key: {"type": "Select", "label": labels[key], "value": value, "values": list(values)}
@@ -256,3 +229,36 @@ def user_params(scenario: CurationScenario) -> dict[str, dict[str, Any]]:
         controls[key] = _slider(kind, labels[key], getattr(start, key), low, high, step)
     controls["seed"] = {"type": "InputText", "label": labels["seed"], "value": str(start.seed)}
     return controls
+
+
+def describe(scenario: CurationScenario, controls: CurationControls) -> str:
+    """The control values as one line of text.
+
+    Args:
+        scenario: The base scenario (not needed: every value is a control's).
+        controls: The control values.
+
+    Returns:
+        The text.
+    """
+    del scenario
+    return (
+        f"{controls.fidelity} · {controls.order} · K {controls.owner_pool} · "
+        f"owner τ {controls.owner_temperature:g} · M {controls.public_pool} · "
+        f"public τ {controls.public_temperature:g} · "
+        f"public centre x {controls.public_centre_x:g} · mix {controls.mix:g} · "
+        f"rounds {controls.max_rounds} · seed {controls.seed}"
+    )
+
+
+SIDEBAR = Sidebar(
+    controls=CurationControls,
+    labels=CONTROL_LABELS,
+    initial=initial_controls,
+    readers=readers,
+    model_kwargs=model_kwargs,
+    fields=MODEL_FIELDS,
+    describe=describe,
+    user_params=user_params,
+)
+"""The curation page's sidebar."""

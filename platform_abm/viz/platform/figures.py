@@ -1,39 +1,25 @@
-"""The platform page's plots, and the :class:`LivePlot` machinery both pages' plots use.
+"""The platform page's plots: drift, θ, utilities, a feature's histogram and the group view.
 
-A plot of the rounds so far (drift, θ, utilities, the histogram of a feature;
-the curation page's plots in :mod:`platform_abm.viz.curation.figures`) is a
-:class:`LivePlot`: its figure, axes and artists are created once per
-model, and every round only replaces the artists' data and draws the figure
-again. Re-using the figure roughly halves the cost of a round's plots
-(creating axes and laying out text dominates a fresh figure). Nothing here
-touches Solara or pyplot, so the plots can be drawn from any thread and tested
-on their own; :meth:`LivePlot.png` gives the image the page shows.
+Every plot of the rounds so far is a :class:`~platform_abm.viz.plots.LivePlot`
+(made once per model, updated every round); the group view, fixed when the
+model is built, is one figure (:func:`groups_figure`).
 """
 
 from __future__ import annotations
 
-import io
 from typing import TYPE_CHECKING
 
 import networkx as nx
 import numpy as np
-import PIL.Image
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
+from matplotlib.ticker import MaxNLocator
+
+from platform_abm.viz.plots import DPI, FIGSIZE, LivePlot, SeriesPlot, plain_log_scale, series
 
 if TYPE_CHECKING:
-    from mesa import Model
-
     from platform_abm.platform.model import PlatformModel
-
-FIGSIZE = (5.4, 3.1)
-"""Size of every plot, in inches."""
-
-DPI = 90
-"""Resolution of the rendered plots."""
 
 GROUP_SAMPLE = 120
 """Number of users drawn in the group view."""
@@ -43,90 +29,6 @@ HISTOGRAM_BINS = 40
 
 _LAYOUT_SEED = 0
 """Seed of the group view's sample and layout (never the model's generator)."""
-
-_NO_ROUND = "no round yet: press Step"
-
-
-def to_png(fig: Figure, canvas: FigureCanvasAgg | None = None) -> bytes:
-    """Render a figure as PNG bytes.
-
-    The figure is drawn once with Agg and encoded with light compression: the
-    images only travel to a browser on this machine, and the default
-    compression costs about as much as drawing the plot.
-
-    Args:
-        fig: The figure.
-        canvas: The figure's Agg canvas when it has one already (its renderer,
-            and with it the text layout cache, is then re-used).
-
-    Returns:
-        The PNG file's bytes.
-    """
-    canvas = canvas if canvas is not None else FigureCanvasAgg(fig)
-    canvas.draw()
-    image = PIL.Image.fromarray(np.asarray(canvas.buffer_rgba()))
-    buffer = io.BytesIO()
-    image.save(buffer, format="png", compress_level=1)
-    return buffer.getvalue()
-
-
-def series(model: Model, name: str) -> np.ndarray:
-    """One model variable of the DataCollector, one value per recorded round."""
-    return np.asarray(model.datacollector.model_vars.get(name, []), dtype=float)
-
-
-def plain_log_scale(ax: Axes) -> None:
-    """Put the y axis on a log scale with plain ``1e-06`` labels and no minor ticks.
-
-    Mathtext labels and the minor ticks of many decades cost more to draw than
-    the rest of the plot.
-
-    Args:
-        ax: The axes.
-    """
-    ax.set_yscale("log")
-    ax.yaxis.set_major_locator(LogLocator(numticks=6))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.0e}"))
-    ax.yaxis.set_minor_locator(NullLocator())
-
-
-class LivePlot:
-    """A plot of one model, created once and updated from the model's state each round.
-
-    Args:
-        model: The model to plot (any Mesa model).
-        title: The plot's title.
-        figsize: Size of the figure, in inches.
-
-    Attributes:
-        model: The model.
-        fig: The figure.
-        ax: Its axes.
-    """
-
-    def __init__(self, model: Model, title: str, figsize: tuple[float, float] = FIGSIZE) -> None:
-        self.model = model
-        self.fig = Figure(figsize=figsize, dpi=DPI)
-        self.canvas = FigureCanvasAgg(self.fig)
-        self.ax = self.fig.add_subplot()
-        self.fig.subplots_adjust(left=0.14, right=0.97, top=0.9, bottom=0.16)
-        self.ax.set_title(title, fontsize=10)
-        self.ax.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
-        self.note = self.ax.text(
-            0.5, 0.5, _NO_ROUND, ha="center", va="center", transform=self.ax.transAxes, color="0.4"
-        )
-
-    def update(self) -> None:
-        """Bring the artists up to date with the model (subclasses)."""
-
-    def png(self) -> bytes:
-        """Update the plot and render it as PNG bytes."""
-        self.update()
-        return to_png(self.fig, self.canvas)
-
-    def _rescale(self) -> None:
-        self.ax.relim()
-        self.ax.autoscale_view()
 
 
 class DriftPlot(LivePlot):
@@ -175,7 +77,7 @@ class DriftPlot(LivePlot):
         for artist in self.tolerance_artists:
             artist.set_visible(near)
         self.ax.set_ylim(low / 3, high * 3)
-        self.ax.set_xlim(0, max(1.0, float(rounds.max(initial=0.0))) + 0.5)
+        self._fit_rounds(rounds, 0.5, 0.5)
 
 
 class ThetaPlot(LivePlot):
@@ -213,16 +115,15 @@ class ThetaPlot(LivePlot):
             )
             line.set_data(rounds, values)
         self._rescale()
-        self.ax.set_xlim(-0.3, max(1.0, rounds[-1]) + 0.3)
+        self._fit_rounds(rounds, 0.0, 0.3)
 
 
-class UtilityPlot(LivePlot):
+class UtilityPlot(SeriesPlot):
     """Mean utility per reasoning level and per collective over the rounds."""
 
     def __init__(self, model: PlatformModel) -> None:
         super().__init__(model, "Mean utility per group")
         self.ax.set_xlabel("round")
-        self.lines = {}
         for level in sorted(model.level_slices):
             (self.lines[f"utility_level_{level}"],) = self.ax.plot(
                 [], [], marker="o", markersize=2.5, label=f"level {level}"
@@ -236,12 +137,10 @@ class UtilityPlot(LivePlot):
 
     def update(self) -> None:
         """Plot each group's mean utility of every round so far."""
-        rounds = series(self.model, "round")
-        for key, line in self.lines.items():
-            line.set_data(rounds, series(self.model, key))
+        rounds = self._draw_series()
         self.note.set_visible(len(rounds) == 0)
         self._rescale()
-        self.ax.set_xlim(0.5, max(1.0, float(rounds.max(initial=0.0))) + 0.5)
+        self._fit_rounds(rounds, 1.0, 0.5)
 
 
 class HistogramPlot(LivePlot):

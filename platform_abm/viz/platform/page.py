@@ -11,17 +11,16 @@ from __future__ import annotations
 import solara
 
 from platform_abm.platform.scenario import Scenario
-from platform_abm.viz.platform.components import COMPONENTS, ParametersCard
+from platform_abm.viz.platform.components import COMPONENTS, in_use_text
 from platform_abm.viz.platform.model import VizPlatformModel
-from platform_abm.viz.platform.params import user_params
 from platform_abm.viz.session import RejectingConstructor, SessionPage
 
 
 class PageModel(VizPlatformModel, metaclass=RejectingConstructor):
     """:class:`VizPlatformModel` as the page builds it.
 
-    ``PageModel(**controls)`` accepts reactive variables as values and returns
-    either a model or a :class:`~platform_abm.viz.session.RejectedParameters`;
+    ``PageModel(base, **controls)`` accepts reactive variables as values and
+    returns either a model or a :class:`~platform_abm.viz.session.RejectedParameters`;
     it never raises for bad input.
     """
 
@@ -35,12 +34,4 @@ def PlatformPage(scenario: Scenario, model_class: type[PageModel] = PageModel) -
         model_class: :class:`PageModel` or a subclass; Reset builds the new
             model with the class of the current one.
     """
-    controls = solara.use_memo(lambda: user_params(scenario), dependencies=[scenario])
-    SessionPage(
-        model_class,
-        fixed={"base": scenario},
-        controls=controls,
-        components=COMPONENTS,
-        card=ParametersCard,
-        scenario_name=scenario.name,
-    )
+    SessionPage(model_class, scenario, COMPONENTS, in_use_text)

@@ -4,23 +4,25 @@ The page shows a handful of controls (population, ε, one weight per reasoning
 level 0–3, collective size α and its utility λ, learner regularisation, round
 limit, seed). :func:`model_kwargs` turns their values, on top of a base
 :class:`~platform_abm.platform.scenario.Scenario`, into the keyword parameters of
-:class:`~platform_abm.platform.model.PlatformModel`; every value the controls can
-produce but the model cannot use raises :class:`~platform_abm.common.errors.InputError`
-naming the control. This module is pure Python: it knows nothing about Solara.
+:class:`~platform_abm.platform.model.PlatformModel`. Which values are allowed
+is decided by the model (by the declarations of
+:mod:`platform_abm.platform.schema`); :data:`SIDEBAR` renames its errors after
+the control. This module is pure Python: it knows nothing about Solara.
 """
 
 from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from platform_abm.common import data
 from platform_abm.common.errors import InputError
 from platform_abm.platform.scenario import Scenario
-from platform_abm.viz.values import given_controls, parse_number, parse_seed
+from platform_abm.viz.sidebar import Sidebar
+from platform_abm.viz.values import choice_reader, number_reader, parse_seed
 
 LEVEL_SLIDERS = 4
 """Number of level-weight sliders (levels 0, 1, 2 and 3)."""
@@ -39,19 +41,6 @@ DEFAULT_COLLECTIVE_UTILITY = "loss-alignment"
 
 DEFAULT_SIZES = {"synthetic-credit": data.CREDIT_SIZE, "gaussian": 10_000}
 """Population size used by the size slider when the scenario does not fix one."""
-
-
-def collectives_available() -> bool:
-    """Whether this installation has the collective code the model needs for collectives."""
-    try:
-        from platform_abm.platform.collective import (  # noqa: F401
-            CollectiveSpec,
-            plan_collective,
-            select_members,
-        )
-    except ImportError:
-        return False
-    return True
 
 
 def population_choices(scenario: Scenario) -> list[str]:
@@ -80,25 +69,24 @@ def population_choices(scenario: Scenario) -> list[str]:
 def parse_reg(value: Any) -> float | None:
     """The learner's regularisation strength chosen in the sidebar.
 
+    Which strengths are allowed is the learner's decision (its ``reg`` parameter).
+
     Args:
         value: :data:`REG_DEFAULT` (or None) for the learner's default 1/n, or a
-            non-negative number (possibly as text).
+            number (possibly as text).
 
     Returns:
         None for the default, otherwise the strength.
 
     Raises:
-        InputError: When the value is not a finite non-negative number.
+        InputError: When the value is neither the default nor a number.
     """
     if value is None or value == REG_DEFAULT:
         return None
     try:
-        reg = float(value)
+        return float(value)
     except (TypeError, ValueError):
-        raise InputError("learner regularisation", value, "a number >= 0") from None
-    if not math.isfinite(reg) or reg < 0:
-        raise InputError("learner regularisation", value, "a finite number >= 0")
-    return reg
+        raise InputError(CONTROL_LABELS["reg"], value, f"a number or {REG_DEFAULT!r}") from None
 
 
 def reg_label(reg: float | None) -> str:
@@ -141,15 +129,18 @@ def format_mix(fractions: Sequence[float]) -> str:
 
 
 @dataclass(frozen=True)
-class Controls:
-    """Values of the sidebar controls, as the page passes them to the model.
+class PlatformControls:
+    """Values of the sidebar controls, keyed (as the page passes them to the model) by keyword.
 
     Attributes:
         population: Population source name.
         n_users: Size of a synthetic population (ignored by ``credit`` and ``csv``).
         epsilon: ε of a constant budget, the median of a lognormal one, or the
             midpoint of a uniform one (its bounds are scaled with it).
-        level_weights: One weight per reasoning level 0–3, renormalised.
+        level_0: Weight of reasoning level 0 (the weights are renormalised).
+        level_1: Weight of reasoning level 1.
+        level_2: Weight of reasoning level 2.
+        level_3: Weight of reasoning level 3.
         alpha: Collective size, as a fraction of the users (0: no collective).
         collective_lambda: λ of the collective's utility.
         reg: Learner regularisation (None: the learner's default 1/n).
@@ -160,19 +151,56 @@ class Controls:
     population: str
     n_users: int
     epsilon: float
-    level_weights: tuple[float, ...]
+    level_0: float
+    level_1: float
+    level_2: float
+    level_3: float
     alpha: float
     collective_lambda: float
     reg: float | None
     max_rounds: int
     seed: int
 
+    @property
+    def level_weights(self) -> tuple[float, ...]:
+        """The weights of levels 0 to 3."""
+        return tuple(getattr(self, f"level_{level}") for level in range(LEVEL_SLIDERS))
+
+
+CONTROL_LABELS = {
+    "population": "population",
+    "n_users": "users",
+    "epsilon": "ε",
+    **{f"level_{level}": f"level {level} weight" for level in range(LEVEL_SLIDERS)},
+    "alpha": "collective α",
+    "collective_lambda": "collective λ",
+    "reg": "learner regularisation",
+    "max_rounds": "round limit",
+    "seed": "seed",
+}
+"""Name of each control in messages, keyed by its keyword, in display order."""
+
+MODEL_FIELDS = {
+    "population.source": "population",
+    "population.n": "n_users",
+    "users.epsilon": "epsilon",
+    "users.epsilon.low": "epsilon",
+    "users.epsilon.high": "epsilon",
+    "learner.reg": "reg",
+    "scenario.rounds": "max_rounds",
+    "scenario.seed": "seed",
+    "collectives[0].members": "alpha",
+    "collectives[0].members.fraction": "alpha",
+    "collectives[0].utility.lambda": "collective_lambda",
+}
+"""The control setting each field the model's errors name (the scenario file's names)."""
+
 
 def _first_collective(scenario: Scenario) -> dict[str, Any]:
     return scenario.collectives[0] if scenario.collectives else {}
 
 
-def initial_controls(scenario: Scenario) -> Controls:
+def initial_controls(scenario: Scenario) -> PlatformControls:
     """The control values that reproduce a scenario as closely as the sidebar can.
 
     Args:
@@ -189,11 +217,11 @@ def initial_controls(scenario: Scenario) -> Controls:
     utility = first.get("utility", {})
     alpha = members.get("fraction", 0.0) if isinstance(members, dict) else 0.0
     lam = utility.get("lambda", 0.5) if isinstance(utility, dict) else 0.5
-    return Controls(
+    return PlatformControls(
         population=scenario.source,
         n_users=int(scenario.n or DEFAULT_SIZES.get(scenario.source, data.CREDIT_SIZE)),
         epsilon=float(scenario.epsilon.value),
-        level_weights=tuple(weights),
+        **{f"level_{level}": weight for level, weight in enumerate(weights)},
         alpha=float(alpha) if isinstance(alpha, int | float) else 0.0,
         collective_lambda=float(lam) if isinstance(lam, int | float) else 0.5,
         reg=scenario.learner_params.get("reg"),
@@ -202,59 +230,23 @@ def initial_controls(scenario: Scenario) -> Controls:
     )
 
 
-CONTROL_NAMES = (
-    "population",
-    "n_users",
-    "epsilon",
-    *(f"level_{level}" for level in range(LEVEL_SLIDERS)),
-    "alpha",
-    "collective_lambda",
-    "reg",
-    "max_rounds",
-    "seed",
-)
-"""Keywords of the sidebar controls, in display order."""
-
-
-def parse_controls(scenario: Scenario, values: dict[str, Any]) -> Controls:
-    """Read the sidebar's values (any subset of :data:`CONTROL_NAMES`) over a scenario.
+def readers(scenario: Scenario) -> dict[str, Callable[[Any], Any]]:
+    """How each control's value is read, for the page of a scenario.
 
     Args:
-        scenario: The base scenario, which gives every value not in ``values``
-            (or given as None).
-        values: Control values keyed by control name.
+        scenario: The base scenario (it decides which populations are offered).
 
     Returns:
-        The parsed controls.
-
-    Raises:
-        InputError: For an unknown control or a value of the wrong kind (a
-            seed that is not a whole number, say).
+        The reader of each control, keyed by keyword.
     """
-    start = initial_controls(scenario)
-    given = given_controls(values, CONTROL_NAMES)
-    weights = tuple(
-        parse_number(given[f"level_{level}"], f"level {level} weight", float)
-        if f"level_{level}" in given
-        else default
-        for level, default in enumerate(start.level_weights)
+    kinds = dict.fromkeys(CONTROL_LABELS, float) | {"n_users": int, "max_rounds": int}
+    read = {key: number_reader(CONTROL_LABELS[key], kind) for key, kind in kinds.items()}
+    read.update(
+        population=choice_reader(CONTROL_LABELS["population"], population_choices(scenario)),
+        reg=parse_reg,
+        seed=parse_seed,
     )
-    population = given.get("population", start.population)
-    if not isinstance(population, str):
-        raise InputError("population", population, "a population source name")
-    return Controls(
-        population=population,
-        n_users=parse_number(given.get("n_users", start.n_users), "users", int),
-        epsilon=parse_number(given.get("epsilon", start.epsilon), "ε", float),
-        level_weights=weights,
-        alpha=parse_number(given.get("alpha", start.alpha), "collective α", float),
-        collective_lambda=parse_number(
-            given.get("collective_lambda", start.collective_lambda), "collective λ", float
-        ),
-        reg=parse_reg(given["reg"]) if "reg" in given else start.reg,
-        max_rounds=parse_number(given.get("max_rounds", start.max_rounds), "round limit", int),
-        seed=parse_seed(given["seed"]) if "seed" in given else start.seed,
-    )
+    return read
 
 
 def _strategic_features(scenario: Scenario, population: str) -> tuple[str | int, ...]:
@@ -270,16 +262,9 @@ def _strategic_features(scenario: Scenario, population: str) -> tuple[str | int,
     return tuple(range(min(3, scenario.d)))
 
 
-def _population_size(scenario: Scenario, controls: Controls) -> int | None:
-    """Number of users the model will have, when known before loading the data."""
-    if controls.population in ("synthetic-credit", "gaussian"):
-        return controls.n_users
-    if controls.population == "credit":
-        return data.CREDIT_SIZE
-    return None
-
-
-def _collective_tables(scenario: Scenario, controls: Controls) -> tuple[dict[str, Any], ...]:
+def _collective_tables(
+    scenario: Scenario, controls: PlatformControls
+) -> tuple[dict[str, Any], ...]:
     """The scenario's collectives with the first one resized to α and its λ set.
 
     α = 0 removes that collective; when the scenario has none, α > 0 adds a
@@ -287,17 +272,8 @@ def _collective_tables(scenario: Scenario, controls: Controls) -> tuple[dict[str
     """
     others = tuple(copy.deepcopy(t) for t in scenario.collectives[1:])
     alpha = controls.alpha
-    if not math.isfinite(alpha) or not 0 <= alpha < 1:
-        raise InputError("collective α", alpha, "a fraction of the users in [0, 1)")
     if alpha == 0:
         return others
-    n = _population_size(scenario, controls)
-    if n is not None and math.floor(alpha * n + 0.5) < 1:
-        raise InputError(
-            "collective α",
-            alpha,
-            f"a fraction giving at least one member among {n} users (the collective is empty)",
-        )
     if scenario.collectives:
         table = copy.deepcopy(scenario.collectives[0])
         members = table.get("members")
@@ -351,8 +327,11 @@ def default_collective(
     }
 
 
-def model_kwargs(scenario: Scenario, controls: Controls) -> dict[str, Any]:
+def model_kwargs(scenario: Scenario, controls: PlatformControls) -> dict[str, Any]:
     """Keyword parameters of :class:`~platform_abm.platform.model.PlatformModel` for the controls.
+
+    The values are not checked here: the model checks them (an empty
+    collective, say) by its declarations.
 
     Args:
         scenario: The base scenario (everything the sidebar does not show).
@@ -362,63 +341,37 @@ def model_kwargs(scenario: Scenario, controls: Controls) -> dict[str, Any]:
         The model's keyword parameters.
 
     Raises:
-        InputError: For a combination the model cannot run (an empty level mix,
-            an empty collective, a bad ε or seed, collectives requested while
-            this installation has no collective module).
+        InputError: For level weights that give no level mix (all zero).
     """
-    if not math.isfinite(controls.epsilon) or controls.epsilon <= 0:
-        raise InputError("ε", controls.epsilon, "a finite number > 0")
-    if controls.population not in (*population_choices(scenario), "credit"):
-        raise InputError("population", controls.population, ", ".join(population_choices(scenario)))
-    extra_levels = tuple(scenario.levels[LEVEL_SLIDERS:])
-    fractions = renormalise_levels((*controls.level_weights, *extra_levels))
-    collectives = _collective_tables(scenario, controls)
-    if collectives and not collectives_available():
-        raise InputError(
-            "collective α",
-            controls.alpha,
-            "0: this installation has no collective module (platform_abm.platform.collective) yet",
-        )
-    params = scenario.model_params() | {"agent_sample": 0}  # the page shows no per-agent table
+    fractions = renormalise_levels((*controls.level_weights, *scenario.levels[LEVEL_SLIDERS:]))
     spec = scenario.epsilon
     scale = controls.epsilon / spec.value if spec.value > 0 else 1.0
     learner_params = dict(scenario.learner_params)
     learner_params.pop("reg", None)
     if controls.reg is not None:
         learner_params["reg"] = controls.reg
-    n_users: int | None = controls.n_users
-    if controls.population not in ("synthetic-credit", "gaussian"):
-        n_users = scenario.n
-    elif n_users < 2:
-        raise InputError("users", n_users, "at least 2 users")
-    if controls.max_rounds < 1:
-        raise InputError("round limit", controls.max_rounds, "at least 1 round")
-    params.update(
-        population=controls.population,
-        n_users=n_users,
-        strategic_features=_strategic_features(scenario, controls.population),
-        epsilon=controls.epsilon,
-        epsilon_low=spec.low * scale,
-        epsilon_high=spec.high * scale,
-        levels=fractions,
-        learner_params=learner_params,
-        max_rounds=controls.max_rounds,
-        collectives=collectives,
-        rng=controls.seed,
-    )
-    return params
+    synthetic = controls.population in ("synthetic-credit", "gaussian")
+    return scenario.model_kwargs() | {
+        "agent_sample": 0,  # the page shows no per-agent table
+        "population": controls.population,
+        "n_users": controls.n_users if synthetic else scenario.n,
+        "strategic_features": _strategic_features(scenario, controls.population),
+        "epsilon": controls.epsilon,
+        "epsilon_low": spec.low * scale,
+        "epsilon_high": spec.high * scale,
+        "levels": fractions,
+        "learner_params": learner_params,
+        "max_rounds": controls.max_rounds,
+        "collectives": _collective_tables(scenario, controls),
+        "rng": controls.seed,
+    }
 
 
 def user_params(scenario: Scenario) -> dict[str, dict[str, Any]]:
-    """The sidebar controls in Mesa's ``model_params`` format, initialised from a scenario.
+    """The platform page's controls (see :attr:`~platform_abm.viz.sidebar.Sidebar.user_params`).
 
-    Args:
-        scenario: The scenario the page starts with.
-
-    Returns:
-        One entry per control (``SliderInt``, ``SliderFloat``, ``Select``,
-        ``InputText``), keyed by the keyword of
-        :class:`~platform_abm.viz.platform.model.VizPlatformModel` it sets.
+    Population, users and ε first, one weight slider per level 0–3, then the
+    collective's α and λ, the regularisation, the round limit and the seed.
     """
     start = initial_controls(scenario)
     reg_values = list(REG_CHOICES)
@@ -493,3 +446,38 @@ def user_params(scenario: Scenario) -> dict[str, dict[str, Any]]:
         }
     )
     return controls
+
+
+def describe(scenario: Scenario, controls: PlatformControls) -> str:
+    """The control values as one line of text, with the level mix they give.
+
+    Args:
+        scenario: The base scenario (its levels beyond the sliders count in the mix).
+        controls: The control values.
+
+    Returns:
+        The text.
+
+    Raises:
+        InputError: For level weights that give no level mix (all zero).
+    """
+    fractions = model_kwargs(scenario, controls)["levels"]
+    reg = "1/n" if controls.reg is None else f"{controls.reg:g}"
+    return (
+        f"ε {controls.epsilon:g} · level mix {format_mix(fractions)} · "
+        f"α {controls.alpha:g} · λ {controls.collective_lambda:g} · reg {reg} · "
+        f"rounds {controls.max_rounds} · seed {controls.seed}"
+    )
+
+
+SIDEBAR = Sidebar(
+    controls=PlatformControls,
+    labels=CONTROL_LABELS,
+    initial=initial_controls,
+    readers=readers,
+    model_kwargs=model_kwargs,
+    fields=MODEL_FIELDS,
+    describe=describe,
+    user_params=user_params,
+)
+"""The platform page's sidebar."""

@@ -23,8 +23,9 @@ reports after fitting (``loss_``) is the monitored one, so its printed loss
 (0.6099486754 on the credit data) is t₁ + (λ/2)||Pθ||, not L(θ). See
 ``docs/reproductions/fig1.md`` for what the quirk changes in figure 1.
 
-The objective, gradient and Hessian methods are those of L (squared penalty),
-consistent with the direction the iterations follow.
+The objective, gradient and Hessian methods are those of L (squared penalty,
+:class:`~platform_abm.common.learners.losses.LogisticLoss`), consistent with
+the direction the iterations follow.
 """
 
 from __future__ import annotations
@@ -37,16 +38,19 @@ from scipy.special import expit
 
 from platform_abm.common.constraints import Interval, StrOptions
 from platform_abm.common.errors import SimulationError
-from platform_abm.common.learners import MAX_ITERATIONS, _LogisticObjective, _weights, logistic_loss
+from platform_abm.common.learners.base import LOGISTIC_PARAMETERS, MAX_ITERATIONS, LogisticLearner
+from platform_abm.common.learners.losses import sample_weights
 
 Array = np.ndarray
 MonitoredPenalty = Literal["norm", "squared"]
 
 BACKTRACK_FACTOR = 0.1
+"""Factor of the step size after a step that raises the monitored loss."""
 MAX_BACKTRACKS = 60
+"""Step-size reductions tried before the descent gives up."""
 
 
-class BacktrackingGD(_LogisticObjective):
+class BacktrackingGD(LogisticLearner):
     """Full-batch gradient descent on the regularised logistic loss, step 1/(L_s + λ).
 
     Args:
@@ -57,15 +61,25 @@ class BacktrackingGD(_LogisticObjective):
         tol: Stop once an accepted step lowers the monitored loss by at most ``tol``
             (default 1e-7, that code's default).
         max_iter: Maximum number of accepted steps (the original has no limit).
-        use_warm_start: Whether ``fit`` starts from a given previous solution
-            (the original starts from a given θ or from zero).
+        use_warm_start: Whether ``fit`` starts from the given warm start (the
+            original starts from a given θ or from zero).
         monitored_penalty: ``"norm"`` (default): the monitored loss adds
             (λ/2)·||Pθ||, as the original code does; ``"squared"``: it is the
             objective L itself.
+
+    Attributes:
+        coef_: The fitted θ.
+        n_iter_: Accepted steps.
+        loss_: The monitored loss at ``coef_``.
+        step_size_: The initial step size η₀.
+
+    ``fit`` raises :class:`~platform_abm.common.errors.SimulationError` when no
+    step size lowers the monitored loss (non-finite data) or ``max_iter`` steps
+    do not meet the stopping test.
     """
 
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
-        **_LogisticObjective._parameter_constraints,
+        **LOGISTIC_PARAMETERS,
         "tol": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, MAX_ITERATIONS, closed="both")],
         "use_warm_start": ["boolean"],
@@ -88,44 +102,25 @@ class BacktrackingGD(_LogisticObjective):
         self.use_warm_start = use_warm_start
         self.monitored_penalty = monitored_penalty
 
-    def fit(
-        self,
-        X: Array,
-        y: Array,
-        sample_weight: Array | None = None,
-        warm_start: Array | None = None,
-    ) -> BacktrackingGD:
-        """Run the descent; see :meth:`platform_abm.common.learners.Learner.fit`.
-
-        Sets ``coef_``, ``n_iter_`` (accepted steps), ``loss_`` (the monitored
-        loss at ``coef_``) and ``step_size_`` (η₀).
-
-        Raises:
-            SimulationError: When no step size lowers the monitored loss (non-finite
-                data) or ``max_iter`` steps do not meet the stopping test.
-        """
-        self._check_params()
+    def _solve(self, X: Array, y: Array, sample_weight: Array | None, start: Array | None) -> None:
+        loss = self.loss_function()
         n, d = X.shape
-        w, total = _weights(sample_weight, n)
-        lam = self._lambda(total)
-        mask = self._mask(d)
+        w, total = sample_weights(sample_weight, n)
+        lam = loss.strength(total)
+        mask = loss.mask(d)
         smoothness = float(np.sum(w * np.einsum("ij,ij->i", X, X))) / 4.0
         eta0 = 1.0 / (smoothness + lam)
-        use_start = self.use_warm_start and warm_start is not None
-        theta = np.array(warm_start, dtype=float) if use_start else np.zeros(d)
-
-        def data_loss(scores: Array) -> float:
-            return float(np.sum(w * logistic_loss(scores, y)))
+        theta = np.zeros(d) if start is None else start
 
         def monitored(scores: Array, params: Array) -> float:
             masked = float(np.sum(mask * params**2))
             size = masked if self.monitored_penalty == "squared" else np.sqrt(masked)
-            return data_loss(scores) + 0.5 * lam * size
+            return loss.data_value(scores, y, w) + 0.5 * lam * size
 
         z = X @ theta
         # The original evaluates its starting loss with the squared penalty whatever it
         # monitors afterwards (the two agree at θ = 0, the usual start).
-        previous = data_loss(z) + 0.5 * lam * float(np.sum(mask * theta**2))
+        previous = loss.data_value(z, y, w) + 0.5 * lam * float(np.sum(mask * theta**2))
         steps = 0
         while True:
             if steps == int(self.max_iter):
@@ -134,7 +129,7 @@ class BacktrackingGD(_LogisticObjective):
                     f"≤ {self.tol:g}) within learner.max_iter = {self.max_iter} steps"
                 )
             steps += 1
-            grad = X.T @ (w * (expit(z) - y)) + lam * mask * theta
+            grad = loss.data_gradient(X, expit(z), y, w) + lam * mask * theta
             eta = eta0
             for _ in range(MAX_BACKTRACKS):
                 candidate = theta - eta * grad
@@ -157,4 +152,3 @@ class BacktrackingGD(_LogisticObjective):
         self.n_iter_ = steps
         self.loss_ = previous
         self.step_size_ = eta0
-        return self
